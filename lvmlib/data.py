@@ -1,0 +1,94 @@
+"""Checksummed loaders for the datasets shipped in ``data/`` (no network, no pickle).
+
+Every loader verifies the file's sha256 before reading it and raises an error that names the file and the fix
+when it is missing or altered. ``load_mnist_full`` is the only function that may touch the network, and only
+when asked to.
+"""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+SHA256 = {
+    "faithful.csv": "5dfcf421dcb47d5eb6ae413b9d19cee9c467d0d851ad6696cb8a2f9c611d67ad",
+    "digits_8x8.npz": "b2dab7b501728c22e9119ad76740b2e17c77a231e42d1e592380d90886f1a05e",
+    "mnist_5k.npz": "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4",
+}
+
+
+def data_path(name, data_dir=None):
+    """Path of a shipped data file after checking it exists and its sha256 matches ``SHA256[name]``."""
+    if name not in SHA256:
+        raise ValueError(f"name must be one of {sorted(SHA256)}, got {name!r}.")
+    path = Path(data_dir or DATA_DIR) / name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing. It ships with the course repository: restore it with "
+            f"`git checkout -- data/{name}` from the project root."
+        )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != SHA256[name]:
+        raise ValueError(
+            f"{path} has sha256 {digest}, expected {SHA256[name]}: the file is corrupted or was edited. "
+            f"Restore it with `git checkout -- data/{name}`."
+        )
+    return path
+
+
+def load_faithful(data_dir=None):
+    """Old Faithful eruptions: array of shape (272, 2), columns (eruption minutes, waiting minutes)."""
+    return np.loadtxt(data_path("faithful.csv", data_dir), delimiter=",", skiprows=1)
+
+
+def _load_images(name, data_dir):
+    with np.load(data_path(name, data_dir), allow_pickle=False) as f:
+        return f["images"], f["labels"]
+
+
+def binarize(images, threshold):
+    """Binary pixels: 1.0 where ``images > threshold`` else 0.0, same shape as ``images``."""
+    return (np.asarray(images) > threshold).astype(float)
+
+
+def load_digits(binarized=True, data_dir=None):
+    """The 1,797 8x8 digits (UCI optdigits test set).
+
+    Returns images of shape (1797, 8, 8) and labels (1797,). Pixel intensities run 0..16; with
+    ``binarized=True`` pixels above 8 become 1.0 and the rest 0.0.
+    """
+    images, labels = _load_images("digits_8x8.npz", data_dir)
+    return (binarize(images, 8) if binarized else images.astype(float)), labels.astype(int)
+
+
+def load_mnist_subset(binarized=True, data_dir=None):
+    """5,000 MNIST digits (500 per class, sorted by class: shuffle before splitting).
+
+    Returns images of shape (5000, 28, 28) and labels (5000,). Intensities run 0..255; with ``binarized=True``
+    pixels above 127 become 1.0, else intensities are scaled to [0, 1].
+    """
+    images, labels = _load_images("mnist_5k.npz", data_dir)
+    return (binarize(images, 127) if binarized else images / 255.0), labels.astype(int)
+
+
+def load_mnist_full(download=False, root="~/.cache/lvmlib", binarized=True):
+    """Full MNIST (60,000 training images) through torchvision, when asked to download and online.
+
+    Falls back to :func:`load_mnist_subset` with a printed explanation when ``download`` is False, torchvision
+    is not installed, or the download fails. Returns (images (n, 28, 28), labels (n,)).
+    """
+    if not download:
+        print("load_mnist_full: download=False, using the shipped 5,000-image subset.")
+        return load_mnist_subset(binarized)
+    try:
+        from torchvision.datasets import MNIST
+
+        ds = MNIST(str(Path(root).expanduser()), train=True, download=True)
+    except Exception as exc:  # offline, no torchvision, or a broken mirror: the course still works
+        print(f"load_mnist_full: could not get full MNIST ({type(exc).__name__}: {exc}); "
+              "using the shipped 5,000-image subset instead.")
+        return load_mnist_subset(binarized)
+    images = ds.data.numpy()
+    return (binarize(images, 127) if binarized else images / 255.0), ds.targets.numpy().astype(int)
