@@ -44,5 +44,7 @@ def positive_int(value, name, minimum=1):
 def generator(rng, name="rng"):
     """Require an explicit ``numpy.random.Generator`` (the library never draws from global state)."""
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {type(rng).__name__}.")
+        raise ValueError(
+            f"{name} must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {type(rng).__name__}."
+        )
     return rng

@@ -44,7 +44,8 @@ def cholesky(cov, name="cov"):
     try:
         return np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
-        raise ValueError(f"{name} is not positive definite; add a small multiple of the identity (reg_covar).") from None
+        msg = f"{name} is not positive definite; add a small multiple of the identity (reg_covar)."
+        raise ValueError(msg) from None
 
 
 def log_mvn(x, mu, chol):

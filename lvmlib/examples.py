@@ -82,7 +82,7 @@ class DiscreteMixture:
     def log_p_x_given_z(self, x):
         """log p(x | z = k) for every data point and component, shape (n_data, K)."""
         x = self._as_x(x)
-        return np.stack([log_mvn(x, m, L) for m, L in zip(self.means, self.chols)], axis=1)
+        return np.stack([log_mvn(x, m, L) for m, L in zip(self.means, self.chols, strict=True)], axis=1)
 
     def log_p_xz(self, x):
         """log p(x, z = k) = log p(z = k) + log p(x | z = k), shape (n_data, K)."""

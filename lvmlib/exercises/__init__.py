@@ -74,7 +74,8 @@ class Exercise:
 
     def solution(self):
         """Print a worked solution."""
-        text = self._solution if isinstance(self._solution, str) else inspect.getsource(self._solution or self.reference)
+        source = self._solution or self.reference
+        text = source if isinstance(source, str) else inspect.getsource(source)
         print(f"A solution for {self.title}:\n\n{textwrap.dedent(text).strip()}")
 
     # ---- comparison ---------------------------------------------------------------------------------------
@@ -108,5 +109,6 @@ class Exercise:
         if got_arr.shape != expected_arr.shape:
             return False, f"{what} has shape {got_arr.shape}, expected shape {expected_arr.shape}."
         if not np.allclose(got_arr, expected_arr, rtol=self.rtol, atol=self.atol):
-            return False, f"{what} differs from the reference: got {_describe(got_arr)}, expected {_describe(expected_arr)}."
+            got_text, expected_text = _describe(got_arr), _describe(expected_arr)
+            return False, f"{what} differs from the reference: got {got_text}, expected {expected_text}."
         return True, ""
