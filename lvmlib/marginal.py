@@ -1,0 +1,332 @@
+"""The marginal likelihood p(x) = sum_z p(x, z) (or the integral over z) computed exactly, and what that costs.
+
+Chapter 03 measures three exact routes and shows where each one stops:
+
+- enumeration of discrete z: :func:`time_enumeration` times ``BinaryLatentModel.log_p_x`` for growing d,
+  :func:`fit_growth` fits log2(seconds) = a + b d and :class:`GrowthFit` extrapolates it (e.g. to d = 30);
+- grid quadrature of continuous z: :func:`grid_1d`, :func:`log_p_x_grid_1d` and :func:`log_p_x_grid`
+  (a tensor-product trapezoid rule with m points per axis, m^d_z points in all), which refuse grids below
+  2 points or above ``max_points`` before allocating anything;
+- the posterior and the gradient identity grad_theta log p(x) = E_{p(z|x)}[grad_theta log p(x, z)]:
+  :func:`log_posterior_enumeration`, :func:`grad_log_p_x_W` and :func:`finite_difference_grad`.
+
+It also holds the chapter's explorer, a 1-D grid quadrature of log p(x) for the nonlinear running example:
+:func:`grid_explorer_state` is the plain update function and :func:`grid_explorer` the ipywidgets front end.
+
+Explorer sliders (description: meaning): ``x``: the observed value; ``m``: number of grid points;
+``L``: the grid covers z in [-L, L]. Readout data-names: ``log_px`` (exact log p(x), nats), ``log_px_grid``
+(trapezoid estimate on the slider's grid), ``abs_error`` (their absolute difference).
+
+Shapes: ``x`` is (n_data, d_x); grids over z are (m,) per axis; log-densities come back as (n_data,).
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from lvmlib import _checks
+from lvmlib.examples import BinaryLatentModel
+from lvmlib.logspace import log_trapezoid, logsumexp, normalize_log
+
+SECONDS_PER_YEAR = 365.25 * 24 * 3600
+MAX_ENUMERATION_D = 24  # 2^24 ~ 1.7e7 configurations: the largest table this module builds in one go
+MAX_GRID_POINTS = 2_000_000  # grid points x data points allowed in one quadrature call (~16 MB per float array)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# enumeration: timing and the growth curve
+# ---------------------------------------------------------------------------------------------------------------
+def time_enumeration(ds, d_x, rng, n_data=1, repeats=1, progress=True):
+    """Wall time of the exact ``BinaryLatentModel.log_p_x`` (a sum of 2^d terms) for each d in ``ds``.
+
+    For each d a random model ``BinaryLatentModel.random(d, d_x, rng)`` and ``n_data`` samples from it are drawn;
+    the best of ``repeats`` timings is kept.
+
+    Returns
+    -------
+    seconds : array of shape (len(ds),), seconds for one call on ``n_data`` points.
+    log_p_x : list of arrays of shape (n_data,), the values computed (so the work cannot be skipped).
+    """
+    rng = _checks.generator(rng)
+    ds = [_checks.positive_int(d, "ds entries") for d in ds]
+    if max(ds) > BinaryLatentModel.max_d:
+        raise ValueError(f"ds goes up to d = {max(ds)}, but enumeration is limited to d <= "
+                         f"{BinaryLatentModel.max_d}; extrapolate with fit_growth instead.")
+    repeats = _checks.positive_int(repeats, "repeats")
+    seconds, values = [], []
+    iterator = ds
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(ds, desc="enumerating 2^d terms")
+    for d in iterator:
+        model = BinaryLatentModel.random(d, d_x, rng)
+        _, x = model.sample(n_data, rng)
+        best = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            value = model.log_p_x(x)
+            best = min(best, time.perf_counter() - start)
+        seconds.append(best)
+        values.append(value)
+    return np.array(seconds), values
+
+
+@dataclass
+class GrowthFit:
+    """log2(seconds) = intercept + slope * d: time doubles every 1 / slope extra latent variables."""
+
+    intercept: float
+    slope: float
+
+    def seconds(self, d):
+        """Predicted seconds at d (scalar or array)."""
+        return 2.0 ** (self.intercept + self.slope * np.asarray(d, dtype=float))
+
+    @property
+    def factor_per_d(self):
+        """Multiplicative growth of the time per extra binary latent variable (2 for a pure 2^d cost)."""
+        return 2.0**self.slope
+
+
+def fit_growth(ds, seconds, min_seconds=1e-3):
+    """Least-squares fit of log2(seconds) = a + b d on the timings above ``min_seconds``.
+
+    Small d are dominated by fixed overheads (Python calls), so they are left out of the fit.
+
+    Parameters
+    ----------
+    ds : array (n,) of d values. seconds : array (n,) of positive timings.
+    min_seconds : timings below this are ignored; at least two must remain.
+    """
+    ds = _checks.as_float_array(ds, "ds", ndim=1)
+    seconds = _checks.positive(seconds, "seconds")
+    if seconds.shape != ds.shape:
+        raise ValueError(f"ds and seconds must have the same shape, got {ds.shape} and {seconds.shape}.")
+    keep = seconds >= min_seconds
+    if keep.sum() < 2:
+        raise ValueError(f"only {keep.sum()} timing(s) are >= min_seconds = {min_seconds}; "
+                         "time larger d or lower min_seconds.")
+    slope, intercept = np.polyfit(ds[keep], np.log2(seconds[keep]), 1)
+    return GrowthFit(float(intercept), float(slope))
+
+
+def seconds_to_years(seconds):
+    """Convert seconds to years of 365.25 days."""
+    return np.asarray(seconds, dtype=float) / SECONDS_PER_YEAR
+
+
+def enumeration_size(d, n_data=1):
+    """Number of log p(x, z) terms of an exact sum over z in {0,1}^d for ``n_data`` points (a Python int)."""
+    d = _checks.positive_int(d, "d")
+    return (2**d) * _checks.positive_int(n_data, "n_data")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the posterior and the gradient identity (binary latents, by enumeration)
+# ---------------------------------------------------------------------------------------------------------------
+def _check_enumerable(model):
+    if model.d > MAX_ENUMERATION_D:
+        raise ValueError(f"model.d = {model.d} means a table of 2^{model.d} = {2**model.d:.3e} configurations; "
+                         f"this module enumerates up to d = {MAX_ENUMERATION_D}. Use a smaller model.")
+
+
+def log_posterior_enumeration(model, x):
+    """Exact log p(z | x) = log p(x, z) - log p(x) of a ``BinaryLatentModel`` over all 2^d configurations.
+
+    Returns
+    -------
+    z : array (2^d, d), the configurations (row k is the binary code of k).
+    log_post : array (n_data, 2^d); each row's exp sums to one.
+    """
+    _check_enumerable(model)
+    x = _checks.as_float_array(x, "x", ndim=2)
+    z = model.configurations()
+    return z, normalize_log(model.log_p_xz(x, z[:, None, :]).T, axis=1)
+
+
+def grad_log_p_x_W(model, x):
+    """grad_W sum_n log p(x_n) of a ``BinaryLatentModel`` by the identity E_{p(z|x)}[grad_W log p(x, z)].
+
+    With log p(x, z) = log p(z) + log N(x; W z + b, sigma_x^2 I), grad_W log p(x, z) = (x - W z - b) z^T / sigma_x^2,
+    so the gradient is sum_n sum_z p(z | x_n) (x_n - W z - b) z^T / sigma_x^2. Returns shape (d_x, d).
+    """
+    z, log_post = log_posterior_enumeration(model, x)
+    post = np.exp(log_post)  # (n_data, 2^d)
+    x = np.asarray(x, dtype=float)
+    e_z = post @ z  # (n_data, d): E[z]
+    e_zz = np.einsum("nk,ki,kj->ij", post, z, z)  # sum_n E[z z^T]
+    return ((x - model.b).T @ e_z - model.W @ e_zz) / model.sigma_x**2
+
+
+def finite_difference_grad(f, theta, eps=1e-5):
+    """Central finite differences of a scalar function ``f`` at the array ``theta`` (any shape, same shape out).
+
+    Each entry costs two calls of f: (f(theta + eps e_i) - f(theta - eps e_i)) / (2 eps), error O(eps^2).
+    """
+    theta = _checks.as_float_array(theta, "theta")
+    eps = float(_checks.positive(eps, "eps"))
+    grad = np.zeros_like(theta)
+    for i in np.ndindex(theta.shape):
+        step = np.zeros_like(theta)
+        step[i] = eps
+        grad[i] = (f(theta + step) - f(theta - step)) / (2 * eps)
+    return grad
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# grids over continuous z
+# ---------------------------------------------------------------------------------------------------------------
+def _check_grid(m, d_z, n_data, max_points):
+    """Validate a tensor grid of m^d_z points before anything is allocated; return the number of points."""
+    if isinstance(m, bool) or int(m) != m or m < 2:
+        raise ValueError(f"m (grid points per axis) must be a whole number >= 2 for the trapezoid rule, got {m!r}.")
+    n_points = int(m) ** int(d_z)  # a Python int: never overflows
+    if n_points * n_data > max_points:
+        raise ValueError(
+            f"a grid of m^d_z = {int(m)}^{d_z} = {n_points:.3e} points for {n_data} data point(s) exceeds "
+            f"max_points = {max_points:.3e} (about {8 * n_points * n_data * max(d_z, 1) / 1e9:.3g} GB per array); "
+            "use fewer points per axis, fewer data points, or raise max_points if you have the memory."
+        )
+    return n_points
+
+
+def grid_1d(lo, hi, m):
+    """m equally spaced points on [lo, hi], shape (m,); m must be >= 2 and lo < hi."""
+    _check_grid(m, 1, 1, np.inf)
+    lo, hi = float(lo), float(hi)
+    if not lo < hi:
+        raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}.")
+    return np.linspace(lo, hi, int(m))
+
+
+def log_p_x_grid_1d(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
+    """log p(x) by the log-trapezoid rule on m points of [lo, hi] for a model with d_z = 1.
+
+    ``model`` needs ``log_p_xz(x, z)`` with z of shape (..., n_data, 1). Returns shape (n_data,).
+    """
+    return log_p_x_grid(model, x, lo, hi, m, max_points=max_points)
+
+
+def log_p_x_grid(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
+    """log p(x) by the tensor-product trapezoid rule: m points per axis on [lo, hi]^d_z, m^d_z points in all.
+
+    The weight of a grid point is the product of the 1-D trapezoid weights of its coordinates, so
+    log p(x) ~= logsumexp_g (log p(x, z_g) + log w_g). The size is checked before any allocation: m >= 2 and
+    m^d_z * n_data <= ``max_points``.
+
+    Parameters
+    ----------
+    model : object with ``d_z`` and ``log_p_xz(x, z)`` for z of shape (..., n_data, d_z).
+    x : array (n_data, d_x) (1-D accepted when d_x = 1).
+    lo, hi : grid limits on every axis. m : points per axis.
+
+    Returns
+    -------
+    array of shape (n_data,).
+    """
+    x = _checks.as_float_array(x, "x")
+    n_data = x.shape[0] if x.ndim >= 1 else 1
+    d_z = int(model.d_z)
+    _check_grid(m, d_z, n_data, max_points)
+    z1 = grid_1d(lo, hi, m)
+    if d_z == 1:
+        z = np.broadcast_to(z1[:, None, None], (z1.size, n_data, 1))
+        return log_trapezoid(model.log_p_xz(x, z).T, z1)
+    log_w1 = np.log(np.full(z1.size, z1[1] - z1[0]))
+    log_w1[[0, -1]] -= np.log(2.0)  # trapezoid end-point weights
+    axes = np.meshgrid(*([z1] * d_z), indexing="ij")
+    z = np.stack([a.ravel() for a in axes], axis=-1)  # (m^d_z, d_z)
+    log_w = sum(np.meshgrid(*([log_w1] * d_z), indexing="ij")).ravel()  # (m^d_z,)
+    log_joint = model.log_p_xz(x, np.broadcast_to(z[:, None, :], (z.shape[0], n_data, d_z)))
+    return logsumexp(log_joint + log_w[:, None], axis=0)
+
+
+def grid_points_needed(m, d_z):
+    """Number of grid points m^d_z (a Python int, exact for any size)."""
+    m = _checks.positive_int(m, "m", minimum=2)
+    return m ** _checks.positive_int(d_z, "d_z")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the explorer: 1-D grid quadrature of log p(x) for the nonlinear example
+# ---------------------------------------------------------------------------------------------------------------
+EXPLORER_DEFAULTS = {"x": 2.0, "m": 7, "L": 4.0}
+EXPLORER_RANGES = {"x": (-1.0, 6.0, 0.1), "m": (2, 60, 1), "L": (0.5, 8.0, 0.1)}
+
+
+@dataclass
+class GridExplorerState:
+    """Numbers and curves the grid explorer shows."""
+
+    log_px: float
+    log_px_grid: float
+    abs_error: float
+    grid: np.ndarray  # (m,) grid points
+    p_xz_grid: np.ndarray  # (m,) p(x, z) at the grid points
+
+
+def grid_explorer_state(x, m, L, model=None):
+    """Exact log p(x) of ``NonlinearModel1D`` against the trapezoid rule with m points on [-L, L].
+
+    The integrand is kept in log space, so the estimate stays finite even when every grid point misses the
+    posterior's mass. Returns a :class:`GridExplorerState`.
+    """
+    from lvmlib.examples import NonlinearModel1D
+
+    model = NonlinearModel1D() if model is None else model
+    xs = np.array([[float(x)]])
+    exact = float(model.log_p_x(xs)[0])
+    grid = grid_1d(-L, L, m)
+    log_joint = model.log_p_xz_on_grid(xs, grid)[0]
+    estimate = float(log_trapezoid(log_joint, grid))
+    return GridExplorerState(exact, estimate, abs(estimate - exact), grid, np.exp(log_joint))
+
+
+def grid_explorer(dpi=80):
+    """The ipywidgets explorer: sliders x, m, L; a figure of p(x, z) over z with the grid's trapezoids."""
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    from lvmlib.examples import NonlinearModel1D
+    from lvmlib.plotting import COLORS
+    from lvmlib.widgets import LiveFigure, explorer_layout, readout_html, reset_button, slider
+
+    model = NonlinearModel1D()
+    fine = np.linspace(-8.0, 8.0, 1601)
+    controls = {
+        "x": slider("x", *EXPLORER_RANGES["x"], EXPLORER_DEFAULTS["x"], readout_format=".1f"),
+        "m": slider("m (grid points)", *EXPLORER_RANGES["m"][:2], EXPLORER_DEFAULTS["m"], 1, integer=True),
+        "L": slider("L (grid on [−L, L])", *EXPLORER_RANGES["L"], EXPLORER_DEFAULTS["L"], readout_format=".1f"),
+    }
+    fig = Figure(figsize=(5.6, 3.2))
+    ax = fig.add_subplot()
+    (curve,) = ax.plot(fine, fine * 0, color=COLORS["model"], label="p(x, z)")
+    (trap,) = ax.plot([], [], "-o", color=COLORS["highlight"], ms=3, lw=1, label="trapezoid on the grid")
+    ax.set(xlabel="z", ylabel="p(x, z)", xlim=(-8, 8))
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    live = LiveFigure(fig, dpi=dpi)
+    readout = widgets.HTML()
+
+    def update(_=None):
+        x, m, L = (controls[k].value for k in ("x", "m", "L"))
+        s = grid_explorer_state(x, m, L, model)
+        curve.set_ydata(np.exp(model.log_p_xz_on_grid(np.array([[x]]), fine)[0]))
+        trap.set_data(s.grid, s.p_xz_grid)
+        ax.set_ylim(0, 1.15 * max(curve.get_ydata().max(), s.p_xz_grid.max(), 1e-12))
+        ax.set_title(f"x = {x:.1f}: |error| = {s.abs_error:.2e} nats with m = {m}", fontsize=9)
+        readout.value = readout_html({
+            "log p(x) exact": ("log_px", s.log_px),
+            "log p(x) grid": ("log_px_grid", s.log_px_grid),
+            "|error|": ("abs_error", s.abs_error),
+        })
+        live.refresh()
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    caption = ("Move m down to 3 and L below 1: when the grid misses the posterior's mass, log p(x) is badly "
+               "wrong. At x = 2 the two posterior modes both need grid points.")
+    return explorer_layout([*controls.values(), reset_button(list(controls.values()))], live, readout, caption)
