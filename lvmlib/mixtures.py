@@ -1,0 +1,348 @@
+"""Gaussian mixtures in log space and the EM algorithm that fits them.
+
+The model: z ~ Categorical(weights), x | z = k ~ N(means[k], covs[k]). Every density goes through Cholesky
+factors (:func:`lvmlib.distributions.log_mvn`) and every sum over z through logsumexp.
+
+Shapes: ``X`` is (n, d); ``weights`` (K,); ``means`` (K, d); ``covs`` and ``chols`` (K, d, d) for both
+covariance types (with ``covariance_type="diag"`` the off-diagonal entries are zero); responsibilities
+``resp`` and tables over z are (n, K); per-point quantities are (n,). Log-likelihoods and ELBOs returned as a
+float are means per data point (nats), not totals.
+
+EM bookkeeping in :func:`fit_em`: ``params_history[t]`` holds the parameters after t iterations (t = 0 is the
+initialization) and ``log_lik_history[t]`` their log-likelihood, so both have ``n_iter + 1`` entries.
+``half_steps`` has ``2 * n_iter`` entries ``(label, log_lik, elbo)``: after the E-step of iteration t the
+parameters are still theta_{t-1} and q = p(z | x; theta_{t-1}), so elbo == log_lik; after the M-step the
+parameters are theta_t while q is unchanged, so elbo <= log_lik.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lvmlib import _checks
+from lvmlib.distributions import cholesky, log_mvn
+from lvmlib.examples import DiscreteMixture
+
+__all__ = [
+    "ConvergenceWarning", "EMResult", "check_params", "log_joint", "log_likelihood", "e_step", "m_step",
+    "elbo", "fit_em", "kmeans_plusplus", "kmeans", "init_from_kmeans_plusplus", "sample", "n_parameters", "bic",
+]
+
+COVARIANCE_TYPES = ("full", "diag")
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at ``max_iter`` before the log-likelihood changed by less than ``tol``."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------------------------------------------
+def _as_data(X, n_components=None):
+    X = _checks.as_float_array(X, "X", ndim=2)
+    if n_components is not None and X.shape[0] < n_components:
+        raise ValueError(f"X has {X.shape[0]} points but n_components = {n_components}; "
+                         "use n_components <= n_samples (or more data).")
+    return X
+
+
+def check_params(weights, means, covs=None, d=None):
+    """Validate mixture parameters; return them as float arrays (weights (K,), means (K, d), covs (K, d, d))."""
+    weights = _checks.probabilities(_checks.as_float_array(weights, "weights", ndim=1), "weights")
+    means = _checks.as_float_array(means, "means", ndim=2)
+    K = weights.shape[0]
+    if means.shape[0] != K:
+        raise ValueError(f"means must have shape (K, d) with K = {K} (the length of weights), got {means.shape}.")
+    if d is not None and means.shape[1] != d:
+        raise ValueError(f"means must have shape ({K}, {d}) to match X's {d} columns, got {means.shape}.")
+    if covs is not None:
+        covs = _checks.as_float_array(covs, "covs", ndim=3)
+        if covs.shape != (K, means.shape[1], means.shape[1]):
+            raise ValueError(f"covs must have shape {(K, means.shape[1], means.shape[1])} to match weights and "
+                             f"means, got {covs.shape}.")
+    return weights, means, covs
+
+
+def _check_covariance_type(covariance_type):
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the model in log space
+# ---------------------------------------------------------------------------------------------------------------
+def log_joint(X, weights, means, chols):
+    """log p(x_i, z = k) = log weights[k] + log N(x_i; means[k], chols[k] chols[k]^T), shape (n, K)."""
+    X = _as_data(X)
+    weights, means, _ = check_params(weights, means, d=X.shape[1])
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights)
+    chols = np.asarray(chols, dtype=float)
+    K, d = means.shape
+    if chols.shape != (K, d, d):
+        raise ValueError(f"chols must have shape {(K, d, d)} (one Cholesky factor per component, e.g. "
+                         f"cholesky(covs)), got {chols.shape}.")
+    out = np.empty((X.shape[0], K), order="F")  # column-major: reductions over k stay fast
+    for k in range(K):
+        out[:, k] = log_mvn(X, means[k], chols[k]) + log_w[k]
+    return out
+
+
+def _logsumexp_rows(a):
+    """logsumexp over the last axis of an (n, K) table, shape (n,).
+
+    Same result as ``logsumexp(a, axis=1)`` (max-shifted, rows of -inf give -inf); written out because scipy's
+    general version costs several times more on the tall, narrow tables of EM.
+    """
+    a_max = a.max(axis=1)
+    shift = np.where(np.isfinite(a_max), a_max, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(a - shift[:, None]) @ np.ones(a.shape[1])) + shift
+
+
+def log_likelihood(X, weights, means, covs):
+    """Mean log p(x) per data point: (1/n) sum_i logsumexp_k log p(x_i, z = k). Returns a float (nats)."""
+    chols = cholesky(covs, "covs")
+    return float(_logsumexp_rows(log_joint(X, weights, means, chols)).mean())
+
+
+def e_step(X, weights, means, chols):
+    """E-step: log responsibilities log p(z = k | x_i) (n, K) and log p(x_i) (n,)."""
+    log_pxz = log_joint(X, weights, means, chols)
+    log_p_x = _logsumexp_rows(log_pxz)
+    return log_pxz - log_p_x[:, None], log_p_x
+
+
+def m_step(X, resp, reg_covar=1e-6, covariance_type="full"):
+    """M-step: the weights, means and covariances that maximize the ELBO for fixed responsibilities.
+
+    N_k = sum_i r_ik, weights = N_k / n, means_k = sum_i r_ik x_i / N_k,
+    covs_k = sum_i r_ik (x_i - means_k)(x_i - means_k)^T / N_k + reg_covar I (only the diagonal with "diag").
+    N_k gets 10 machine epsilons so an empty component does not divide by zero.
+
+    X : (n, d); resp : (n, K), rows summing to one. Returns weights (K,), means (K, d), covs (K, d, d).
+    """
+    X = _as_data(X)
+    resp = _checks.probabilities(_checks.as_float_array(resp, "resp", ndim=2), "resp", axis=1)
+    if resp.shape[0] != X.shape[0]:
+        raise ValueError(f"resp must have one row per data point: shape ({X.shape[0]}, K), got {resp.shape}.")
+    if reg_covar < 0:
+        raise ValueError(f"reg_covar must be >= 0, got {reg_covar}.")
+    _check_covariance_type(covariance_type)
+    return _m_step(X, resp, reg_covar, covariance_type)
+
+
+def _m_step(X, resp, reg_covar, covariance_type):
+    nk = resp.sum(axis=0) + 10 * np.finfo(float).eps
+    means = (resp.T @ X) / nk[:, None]
+    d = X.shape[1]
+    covs = np.empty((len(nk), d, d))
+    for k in range(len(nk)):
+        diff = X - means[k]
+        covs[k] = (resp[:, k, None] * diff).T @ diff / nk[k]
+    if covariance_type == "diag":
+        covs *= np.eye(d)
+    covs += reg_covar * np.eye(d)
+    return nk / nk.sum(), means, covs
+
+
+def _elbo_terms(resp, log_resp, log_pxz):
+    """Mean over i of sum_k r_ik (log p(x_i, z=k) - log r_ik), with 0 log 0 = 0."""
+    terms = resp * (log_pxz - log_resp)
+    if not np.all(np.isfinite(terms)):
+        terms = np.where(resp > 0, terms, 0.0)
+    return float(terms.sum(axis=1).mean())
+
+
+def elbo(X, resp, weights, means, covs):
+    """ELBO per data point: mean_i [ E_q[log p(x_i, z)] + H(q_i) ] with q(z_i = k) = resp[i, k].
+
+    Equals the mean log-likelihood exactly when resp is the posterior p(z | x) under these parameters, and is
+    below it otherwise (the gap is the mean KL(q || p(z | x))). Returns a float (nats per data point).
+    """
+    X = _as_data(X)
+    resp = _checks.probabilities(_checks.as_float_array(resp, "resp", ndim=2), "resp", axis=1)
+    log_pxz = log_joint(X, weights, means, cholesky(covs, "covs"))
+    if resp.shape != log_pxz.shape:
+        raise ValueError(f"resp must have shape {log_pxz.shape} (n, K), got {resp.shape}.")
+    with np.errstate(divide="ignore"):
+        log_resp = np.log(resp)
+    with np.errstate(invalid="ignore"):
+        return _elbo_terms(resp, log_resp, log_pxz)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# initialization: k-means++ and k-means
+# ---------------------------------------------------------------------------------------------------------------
+def _sq_dist(X, centers):
+    """Squared Euclidean distances, shape (n, K)."""
+    return ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=-1)
+
+
+def kmeans_plusplus(X, n_components, rng):
+    """k-means++ seeding: the first centre uniformly, each next one with probability proportional to the
+    squared distance to the nearest centre so far. Returns centres (K, d), all of them data points."""
+    X = _as_data(X, n_components)
+    rng = _checks.generator(rng)
+    centers = [X[rng.integers(X.shape[0])]]
+    for _ in range(1, n_components):
+        d2 = _sq_dist(X, np.array(centers)).min(axis=1)
+        if d2.sum() <= 0:
+            raise ValueError(f"X has fewer than n_components = {n_components} distinct points; use fewer components.")
+        centers.append(X[rng.choice(X.shape[0], p=d2 / d2.sum())])
+    return np.array(centers)
+
+
+def kmeans(X, n_components, rng, max_iter=100):
+    """Lloyd's k-means from k-means++ seeds: hard assignments to the nearest centre.
+
+    Returns (centers (K, d), labels (n,), n_iter). Stops when the assignments no longer change.
+    """
+    max_iter = _checks.positive_int(max_iter, "max_iter")
+    centers = kmeans_plusplus(X, n_components, rng)
+    X = np.asarray(X, dtype=float)
+    labels = _sq_dist(X, centers).argmin(axis=1)
+    for it in range(1, max_iter + 1):
+        counts = np.bincount(labels, minlength=n_components)
+        sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=n_components) for j in range(X.shape[1])], 1)
+        centers = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centers)
+        new_labels = _sq_dist(X, centers).argmin(axis=1)
+        if np.array_equal(new_labels, labels):
+            return centers, labels, it
+        labels = new_labels
+    return centers, labels, max_iter
+
+
+def init_from_kmeans_plusplus(X, n_components, rng, reg_covar=1e-6, covariance_type="full"):
+    """Initial parameters: k-means++ centres, each point assigned to its nearest centre, then one M-step.
+
+    Returns a dict with weights (K,), means (K, d), covs (K, d, d).
+    """
+    centers = kmeans_plusplus(X, n_components, rng)
+    X = np.asarray(X, dtype=float)
+    resp = np.eye(n_components)[_sq_dist(X, centers).argmin(axis=1)]
+    weights, means, covs = _m_step(X, resp, reg_covar, covariance_type)
+    return {"weights": weights, "means": means, "covs": covs}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# EM
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class EMResult:
+    """What :func:`fit_em` returns (see the module docstring for how the histories line up)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covs: np.ndarray
+    n_iter: int
+    converged: bool
+    log_lik_history: list = field(default_factory=list)
+    half_steps: list = field(default_factory=list)
+    params_history: list = field(default_factory=list)
+
+    @property
+    def log_lik(self):
+        """Mean log-likelihood per data point of the final parameters."""
+        return self.log_lik_history[-1]
+
+
+def _init_params(X, n_components, rng, init, reg_covar, covariance_type):
+    if init is None:
+        if rng is None:
+            raise ValueError("rng is required when init is None (k-means++ seeding): pass np.random.default_rng(0).")
+        init = init_from_kmeans_plusplus(X, n_components, rng, reg_covar, covariance_type)
+    if not isinstance(init, dict) or not {"weights", "means", "covs"} <= set(init):
+        raise ValueError("init must be None or a dict with keys 'weights', 'means' and 'covs'.")
+    weights, means, covs = check_params(init["weights"], init["means"], init["covs"], d=X.shape[1])
+    if weights.shape[0] != n_components:
+        raise ValueError(f"init has {weights.shape[0]} components but n_components = {n_components}; make them agree.")
+    return weights, means, covs
+
+
+def fit_em(X, n_components, *, rng=None, init=None, max_iter=100, tol=1e-6, reg_covar=1e-6,
+           covariance_type="full"):
+    """Fit a Gaussian mixture by EM, maximizing the mean log-likelihood per data point.
+
+    Parameters
+    ----------
+    X : array (n, d), finite.
+    n_components : K, at most n.
+    rng : numpy Generator for k-means++ seeding (required when ``init`` is None).
+    init : None, or a dict with initial "weights" (K,), "means" (K, d), "covs" (K, d, d).
+    max_iter : maximum number of EM iterations (one E-step plus one M-step each).
+    tol : stop when the mean log-likelihood changes by less than ``tol`` in one iteration.
+    reg_covar : added to the diagonal of every covariance; keeps a component from collapsing onto a point.
+    covariance_type : "full" or "diag".
+
+    Returns
+    -------
+    EMResult. Warns with :class:`ConvergenceWarning` when it stops at ``max_iter`` without converging; raises
+    ValueError when a covariance stops being positive definite (a collapsed component: raise ``reg_covar``).
+
+    Each iteration evaluates log p(x, z) once: the same table gives the log-likelihood of the new parameters,
+    the ELBO after the M-step (old q, new parameters) and the next E-step.
+    """
+    X = _as_data(X)
+    n_components = _checks.positive_int(n_components, "n_components")
+    _as_data(X, n_components)
+    max_iter = _checks.positive_int(max_iter, "max_iter")
+    if not tol >= 0 or not reg_covar >= 0:
+        raise ValueError(f"tol and reg_covar must be >= 0, got tol={tol}, reg_covar={reg_covar}.")
+    _check_covariance_type(covariance_type)
+    weights, means, covs = _init_params(X, n_components, rng, init, reg_covar, covariance_type)
+
+    X = np.asfortranarray(X)  # columns contiguous: the M-step's sums over points run faster
+    log_pxz = log_joint(X, weights, means, cholesky(covs, "init covs"))
+    log_p_x = _logsumexp_rows(log_pxz)
+    log_lik = float(log_p_x.mean())
+    result = EMResult(weights, means, covs, 0, False, [log_lik], [], [(weights, means, covs)])
+    for it in range(1, max_iter + 1):
+        log_resp = log_pxz - log_p_x[:, None]  # E-step: q(z_i) = p(z_i | x_i; theta_{t-1})
+        resp = np.exp(log_resp)
+        with np.errstate(invalid="ignore"):
+            result.half_steps.append(("E", log_lik, _elbo_terms(resp, log_resp, log_pxz)))
+        weights, means, covs = _m_step(X, resp, reg_covar, covariance_type)  # M-step: theta_t
+        chols = cholesky(covs, f"covs after the M-step of iteration {it}")
+        log_pxz = log_joint(X, weights, means, chols)
+        log_p_x = _logsumexp_rows(log_pxz)
+        new_log_lik = float(log_p_x.mean())
+        with np.errstate(invalid="ignore"):
+            result.half_steps.append(("M", new_log_lik, _elbo_terms(resp, log_resp, log_pxz)))
+        result.log_lik_history.append(new_log_lik)
+        result.params_history.append((weights, means, covs))
+        result.n_iter = it
+        if abs(new_log_lik - log_lik) < tol:
+            result.converged = True
+            break
+        log_lik = new_log_lik
+    result.weights, result.means, result.covs = weights, means, covs
+    if not result.converged:
+        warnings.warn(f"EM did not converge in max_iter = {max_iter} iterations (last change "
+                      f"{new_log_lik - log_lik:.3g} > tol = {tol}); raise max_iter or tol.", ConvergenceWarning,
+                      stacklevel=2)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# sampling and model choice
+# ---------------------------------------------------------------------------------------------------------------
+def sample(n, weights, means, covs, rng):
+    """Ancestral sampling z ~ Categorical(weights), x ~ N(means[z], covs[z]). Returns z (n,) and x (n, d)."""
+    return DiscreteMixture(weights, means, covs).sample(n, rng)
+
+
+def n_parameters(n_components, d, covariance_type="full"):
+    """Free parameters: K - 1 weights, K d means, and K d (d + 1) / 2 (full) or K d (diag) covariance entries."""
+    _check_covariance_type(covariance_type)
+    cov_params = d * (d + 1) // 2 if covariance_type == "full" else d
+    return n_components - 1 + n_components * d + n_components * cov_params
+
+
+def bic(X, weights, means, covs, covariance_type="full"):
+    """Bayesian information criterion, -2 sum_i log p(x_i) + n_params log n (a total; lower is better)."""
+    X = _as_data(X)
+    K, d = np.shape(means)
+    total_log_lik = X.shape[0] * log_likelihood(X, weights, means, covs)
+    return -2 * total_log_lik + n_parameters(K, d, covariance_type) * np.log(X.shape[0])
