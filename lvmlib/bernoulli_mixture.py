@@ -92,8 +92,13 @@ class BernoulliMixture:
         return normalize_log(self.log_p_xk(x, observed), axis=1)
 
     def pixel_probs(self, x, observed=None):
-        """p(x_j = 1 | x_obs) = sum_k p(k | x_obs) probs[k, j] for every pixel; shape (n_data, D)."""
-        return np.exp(self.log_posterior(x, observed)) @ self.probs
+        """p(x_j = 1 | x_obs) for every pixel, shape (n_data, D).
+
+        sum_k p(k | x_obs) probs[k, j] at unobserved pixels; the observed value itself (0 or 1) at observed ones.
+        """
+        x = self._as_x(x)
+        mask = self._as_mask(observed, x.shape[0])
+        return np.where(mask, x, np.exp(self.log_posterior(x, mask)) @ self.probs)
 
     def sample(self, n, rng):
         """Ancestral sampling: k (n,) ints and x (n, D) binary floats."""

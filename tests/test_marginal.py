@@ -1,0 +1,169 @@
+"""Tests for lvmlib.marginal against closed forms, scipy quadrature, brute-force sums and finite differences."""
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from lvmlib import marginal
+from lvmlib.examples import BinaryLatentModel, LinearGaussian, NonlinearModel1D
+
+
+def linear_gaussian_2d():
+    return LinearGaussian(W=[[1.0, 0.5], [-0.3, 1.2], [0.8, 0.2]], b=[0.1, 0.0, -0.2], sigma_x=0.7)
+
+
+# ---- grids ------------------------------------------------------------------------------------------------------
+def test_grid_1d_matches_closed_form_to_1e10():
+    model = LinearGaussian()
+    x = np.array([[-2.0], [0.3], [3.1]])
+    exact = stats.norm(0.0, np.sqrt(1.5**2 + 0.8**2)).logpdf(x[:, 0])  # independent closed form
+    got = marginal.log_p_x_grid_1d(model, x, -8.0, 8.0, 101)
+    assert np.allclose(got, exact, atol=1e-10, rtol=0)
+
+
+def test_grid_error_shrinks_with_m():
+    model, x = LinearGaussian(), np.array([[1.0]])
+    errors = [abs(marginal.log_p_x_grid_1d(model, x, -8, 8, m)[0] - model.log_p_x(x)[0]) for m in (5, 9, 17)]
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_grid_1d_nonlinear_matches_scipy_quad():
+    model, x0 = NonlinearModel1D(), 2.0
+    ref, _ = integrate.quad(lambda z: np.exp(model.log_p_xz(np.array([[x0]]), np.array([[z]]))[0]), -10, 10,
+                            points=[-1.6, 1.3], limit=200, epsabs=1e-13)
+    got = marginal.log_p_x_grid_1d(model, np.array([[x0]]), -10, 10, 4001)[0]
+    assert got == pytest.approx(np.log(ref), abs=1e-8)
+
+
+def test_grid_2d_matches_closed_form_to_1e8():
+    model = linear_gaussian_2d()
+    x = model.sample(4, np.random.default_rng(3))[1]
+    assert np.allclose(marginal.log_p_x_grid(model, x, -7.0, 7.0, 61), model.log_p_x(x), atol=1e-8, rtol=0)
+
+
+def test_grid_2d_agrees_with_1d_for_d_z_1():
+    model, x = LinearGaussian(), np.array([[0.4], [-1.0]])
+    assert np.allclose(marginal.log_p_x_grid(model, x, -8, 8, 41), marginal.log_p_x_grid_1d(model, x, -8, 8, 41))
+
+
+@pytest.mark.parametrize("m", [1, 0, -3, 2.5, True])
+def test_grid_below_two_points_is_refused(m):
+    with pytest.raises(ValueError, match="m \\(grid points per axis\\) must be a whole number >= 2"):
+        marginal.log_p_x_grid(LinearGaussian(), np.array([[0.0]]), -1, 1, m)
+    with pytest.raises(ValueError, match="m \\(grid points per axis\\)"):
+        marginal.grid_1d(-1, 1, m)
+
+
+def test_huge_grid_is_refused_before_allocation():
+    class Tripwire:
+        d_z = 30
+
+        def log_p_xz(self, x, z):  # pragma: no cover - must never be reached
+            raise AssertionError("allocated before checking the size")
+
+    with pytest.raises(ValueError, match="m\\^d_z = 10\\^30 = 1.000e\\+30 points .* exceeds max_points"):
+        marginal.log_p_x_grid(Tripwire(), np.zeros((1, 2)), -1, 1, 10)
+
+
+def test_grid_limits_must_be_ordered():
+    with pytest.raises(ValueError, match="lo must be < hi"):
+        marginal.grid_1d(1.0, -1.0, 5)
+
+
+def test_grid_points_needed_is_exact():
+    assert marginal.grid_points_needed(33, 30) == 33**30
+
+
+# ---- enumeration, growth, posterior, gradient -------------------------------------------------------------------
+def test_time_enumeration_returns_values_matching_brute_force():
+    rng = np.random.default_rng(0)
+    seconds, values = marginal.time_enumeration([2, 3], d_x=2, rng=rng, n_data=2, progress=False)
+    assert seconds.shape == (2,) and np.all(seconds > 0)
+    assert all(v.shape == (2,) for v in values)
+
+
+def test_time_enumeration_refuses_large_d():
+    with pytest.raises(ValueError, match="enumeration is limited to d <= 30"):
+        marginal.time_enumeration([31], d_x=2, rng=np.random.default_rng(0), progress=False)
+
+
+def test_fit_growth_recovers_a_pure_exponential():
+    ds = np.arange(10, 21)
+    fit = marginal.fit_growth(ds, 1e-6 * 2.0**ds)
+    assert fit.slope == pytest.approx(1.0) and fit.factor_per_d == pytest.approx(2.0)
+    assert fit.seconds(30) == pytest.approx(1e-6 * 2.0**30)
+
+
+def test_fit_growth_needs_two_usable_timings():
+    with pytest.raises(ValueError, match="only 1 timing"):
+        marginal.fit_growth([1, 2, 3], [1e-5, 1e-5, 1.0], min_seconds=1e-3)
+
+
+def test_seconds_to_years():
+    assert marginal.seconds_to_years(365.25 * 86400) == pytest.approx(1.0)
+
+
+def test_enumeration_size_is_exact():
+    assert marginal.enumeration_size(30, 3) == 3 * 2**30
+
+
+def test_posterior_by_enumeration_normalizes_and_matches_bayes():
+    rng = np.random.default_rng(1)
+    model = BinaryLatentModel.random(4, 3, rng)
+    x = model.sample(3, rng)[1]
+    z, log_post = marginal.log_posterior_enumeration(model, x)
+    assert z.shape == (16, 4) and log_post.shape == (3, 16)
+    assert np.allclose(np.exp(log_post).sum(axis=1), 1.0)
+    # Bayes by hand for one configuration, with scipy densities
+    k = 5
+    joint = np.prod(np.where(z[k] == 1, model.prior_p, 1 - model.prior_p)) * stats.multivariate_normal(
+        model.W @ z[k] + model.b, model.sigma_x**2 * np.eye(3)).pdf(x[0])
+    assert log_post[0, k] == pytest.approx(np.log(joint) - model.log_p_x(x[:1])[0], abs=1e-10)
+
+
+def test_posterior_refuses_huge_tables():
+    model = BinaryLatentModel(np.zeros((1, 25)), np.zeros(1), np.full(25, 0.5))
+    with pytest.raises(ValueError, match="this module enumerates up to d = 24"):
+        marginal.log_posterior_enumeration(model, np.zeros((1, 1)))
+
+
+def test_gradient_identity_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    model = BinaryLatentModel.random(5, 3, rng, sigma_x=0.8)
+    x = model.sample(6, rng)[1]
+
+    def total_log_p_x(W):
+        return BinaryLatentModel(W, model.b, model.prior_p, model.sigma_x).log_p_x(x).sum()
+
+    fd = marginal.finite_difference_grad(total_log_p_x, model.W, eps=1e-5)
+    assert np.allclose(marginal.grad_log_p_x_W(model, x), fd, atol=1e-7, rtol=1e-7)
+
+
+def test_finite_difference_grad_of_a_quadratic():
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    theta = np.array([0.3, -1.2])
+    assert np.allclose(marginal.finite_difference_grad(lambda t: 0.5 * t @ A @ t, theta), A @ theta, atol=1e-9)
+
+
+# ---- explorer ------------------------------------------------------------------------------------------------------
+def test_explorer_state_is_finite_over_the_slider_ranges():
+    lo_x, hi_x, _ = marginal.EXPLORER_RANGES["x"]
+    lo_m, hi_m, _ = marginal.EXPLORER_RANGES["m"]
+    lo_L, hi_L, _ = marginal.EXPLORER_RANGES["L"]
+    for x in (lo_x, 2.0, hi_x):
+        for m in (lo_m, 7, hi_m):
+            for L in (lo_L, 4.0, hi_L):
+                s = marginal.grid_explorer_state(x, m, L)
+                assert np.isfinite([s.log_px, s.log_px_grid, s.abs_error]).all()
+                assert s.grid.shape == s.p_xz_grid.shape == (m,)
+
+
+def test_explorer_state_converges_for_a_fine_wide_grid():
+    s = marginal.grid_explorer_state(2.0, 60, 5.0)
+    assert s.abs_error < 1e-6
+
+
+def test_explorer_front_end_builds_and_updates():
+    box = marginal.grid_explorer()
+    html = box.children[1].children[0].children[-1].value
+    assert "data-name='log_px'" in html and "data-name='abs_error'" in html
