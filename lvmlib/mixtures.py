@@ -313,14 +313,14 @@ def fit_em(X, n_components, *, rng=None, init=None, max_iter=100, tol=1e-6, reg_
         result.log_lik_history.append(new_log_lik)
         result.params_history.append((weights, means, covs))
         result.n_iter = it
-        if abs(new_log_lik - log_lik) < tol:
+        change, log_lik = new_log_lik - log_lik, new_log_lik
+        if abs(change) < tol:
             result.converged = True
             break
-        log_lik = new_log_lik
     result.weights, result.means, result.covs = weights, means, covs
     if not result.converged:
         warnings.warn(f"EM did not converge in max_iter = {max_iter} iterations (last change "
-                      f"{new_log_lik - log_lik:.3g} > tol = {tol}); raise max_iter or tol.", ConvergenceWarning,
+                      f"{change:.3g} > tol = {tol}); raise max_iter or tol.", ConvergenceWarning,
                       stacklevel=2)
     return result
 
