@@ -21,7 +21,7 @@ import numpy as np
 from lvmlib import _checks
 from lvmlib.logspace import logsumexp, normalize_log
 
-MAX_MISSING = 22  # 2^22 ~ 4.2e6 completions x D pixels: the largest brute-force table built here
+MAX_MISSING = 16  # 2^16 = 65,536 completions x D pixels (33 MB for 8x8 images): the largest table built here
 
 
 class BernoulliMixture:

@@ -78,7 +78,7 @@ def test_most_likely_completions_are_ranked_exact_conditionals():
 
 def test_too_many_missing_pixels_are_refused_before_allocation():
     model = small_model(D=64)
-    with pytest.raises(ValueError, match="2\\^32 = 4.295e\\+09 completions; brute force is limited to 22"):
+    with pytest.raises(ValueError, match="2\\^32 = 4.295e\\+09 completions; brute force is limited to 16"):
         log_p_completions(model, np.zeros(64), np.arange(64) >= 32)
 
 
