@@ -1,0 +1,37 @@
+"""Chapter 01 exercises: an independent right answer, a wrong one and the untouched stub for each."""
+
+import numpy as np
+from scipy import stats
+
+from lvmlib.exercises import ch01
+
+
+def _log_p_x_scipy(x):
+    m = ch01.MIXTURE
+    comps = [np.log(w) + stats.multivariate_normal(mu, c).logpdf(x)
+             for w, mu, c in zip(m.weights, m.means, m.covs, strict=True)]
+    return np.logaddexp.reduce(np.atleast_2d(np.stack(comps, axis=-1)), axis=1)
+
+
+def _stub(*args):
+    ...
+
+
+def test_ex1_log_p_x():
+    assert ch01.ex1.check(_log_p_x_scipy) is True
+    naive = lambda x: np.log(np.exp(ch01.MIXTURE.log_p_xz(x)).mean(axis=1))  # averages instead of summing
+    assert ch01.ex1.check(naive) is False
+    assert ch01.ex1.check(_stub) is None
+
+
+def test_ex2_posterior():
+    right = lambda x: np.exp(ch01.MIXTURE.log_p_xz(x) - _log_p_x_scipy(x)[:, None])
+    assert ch01.ex2.check(right) is True
+    assert ch01.ex2.check(lambda x: np.exp(ch01.MIXTURE.log_p_x_given_z(x))) is False  # likelihood, not posterior
+    assert ch01.ex2.check(_stub) is None
+
+
+def test_ex3_weights_mle():
+    assert ch01.ex3.check(lambda z: np.array([np.mean(z == k) for k in range(3)])) is True
+    assert ch01.ex3.check(lambda z: np.full(3, 1 / 3)) is False
+    assert ch01.ex3.check(_stub) is None

@@ -1,0 +1,28 @@
+import numpy as np
+from matplotlib.figure import Figure
+
+from lvmlib.widgets import LiveFigure, readout_html, reset_button, slider
+
+
+def test_live_figure_renders_png_and_rerenders_after_an_update():
+    fig = Figure(figsize=(2, 2))
+    (line,) = fig.add_subplot().plot([0, 1], [0, 1])
+    live = LiveFigure(fig, dpi=50)
+    first = live.widget.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    line.set_ydata([1, 0])
+    live.refresh()
+    assert live.widget.value != first and np.isfinite(live.last_render_ms)
+
+
+def test_readout_html_shows_four_decimals_in_named_spans():
+    html = readout_html({"ELBO": ("elbo", -1.23456789)})
+    assert "data-name='elbo'>-1.2346</span>" in html
+
+
+def test_reset_button_restores_initial_values():
+    s = slider("μ_q", -3.0, 3.0, 0.5, 0.1)
+    button = reset_button([s])
+    s.value = 2.0
+    button.click()
+    assert s.value == 0.5
