@@ -1,0 +1,81 @@
+"""Probabilistic PCA (Tipping & Bishop 1999): maximum likelihood from the eigenvalues of the data covariance.
+
+Model: z ~ N(0, I_{d_z}), x | z ~ N(W z + b, sigma^2 I_D). The maximum-likelihood solution is
+
+    b = mean of x,  W = U_q (Lambda_q - sigma^2 I)_+^{1/2},  sigma^2 = mean of the D - d_z smallest eigenvalues,
+
+with (lambda_i, u_i) the eigenpairs of the sample covariance S (divided by n). With sigma^2 fixed instead, the
+same W is optimal, and every direction whose eigenvalue falls below sigma^2 gets a zero column (it collapses).
+The average log-likelihood then has a closed form in the eigenvalues alone (:func:`log_likelihood_from_eigenvalues`).
+"""
+
+import numpy as np
+
+from lvmlib import _checks
+from lvmlib.distributions import LOG_2PI
+from lvmlib.examples import LinearGaussian
+
+
+def covariance_eigen(x):
+    """Eigenvalues (descending, (D,)) and eigenvectors (columns, (D, D)) of the sample covariance of x (n, D)."""
+    x = _checks.as_float_array(x, "x", ndim=2)
+    if x.shape[0] < 2:
+        raise ValueError(f"x needs at least 2 rows to estimate a covariance, got {x.shape[0]}.")
+    centred = x - x.mean(axis=0)
+    eigenvalues, eigenvectors = np.linalg.eigh(centred.T @ centred / x.shape[0])
+    return np.clip(eigenvalues[::-1], 0.0, None), eigenvectors[:, ::-1]
+
+
+def _check_d_z(d_z, D):
+    d_z = _checks.positive_int(d_z, "d_z")
+    if d_z >= D:
+        raise ValueError(f"d_z must be smaller than the data dimension D = {D}, got {d_z}.")
+    return d_z
+
+
+def mle_sigma2(eigenvalues, d_z):
+    """The maximum-likelihood noise variance: the mean of the D - d_z smallest eigenvalues."""
+    eigenvalues = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    d_z = _check_d_z(d_z, eigenvalues.size)
+    return float(eigenvalues[d_z:].mean())
+
+
+def log_likelihood_from_eigenvalues(eigenvalues, d_z, sigma2=None):
+    """Average log p(x) per data point of the pPCA maximum-likelihood fit, in closed form (nats).
+
+    Parameters
+    ----------
+    eigenvalues : (D,) eigenvalues of the sample covariance (divided by n).
+    d_z : latent dimension, 1 <= d_z < D.
+    sigma2 : fixed noise variance > 0, or None for its maximum-likelihood value.
+
+    The model covariance C = W W^T + sigma^2 I has eigenvalues max(lambda_i, sigma^2) for the d_z leading
+    directions and sigma^2 for the rest, so -(1/2)[D log 2 pi + log|C| + tr(C^{-1} S)] needs only the lambda_i.
+    """
+    lam = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    d_z = _check_d_z(d_z, lam.size)
+    sigma2 = mle_sigma2(lam, d_z) if sigma2 is None else float(_checks.positive(sigma2, "sigma2"))
+    if sigma2 <= 0:
+        raise ValueError("the maximum-likelihood sigma2 is 0 (the data lie in a d_z-dimensional subspace); "
+                         "pass a positive sigma2 or a larger d_z.")
+    c = np.concatenate([np.maximum(lam[:d_z], sigma2), np.full(lam.size - d_z, sigma2)])
+    return float(-0.5 * (lam.size * LOG_2PI + np.log(c).sum() + (lam / c).sum()))
+
+
+def fit(x, d_z, sigma2=None):
+    """Maximum-likelihood pPCA as a :class:`lvmlib.examples.LinearGaussian` (sigma2 learned, or fixed if given).
+
+    Returns the model; its ``W`` has orthogonal columns, zero where the eigenvalue is below sigma^2.
+    """
+    x = _checks.as_float_array(x, "x", ndim=2)
+    lam, U = covariance_eigen(x)
+    d_z = _check_d_z(d_z, lam.size)
+    sigma2 = mle_sigma2(lam, d_z) if sigma2 is None else float(_checks.positive(sigma2, "sigma2"))
+    W = U[:, :d_z] * np.sqrt(np.maximum(lam[:d_z] - sigma2, 0.0))
+    return LinearGaussian(W, x.mean(axis=0), np.sqrt(sigma2))
+
+
+def n_active_directions(eigenvalues, d_z, sigma2):
+    """How many of the d_z leading directions survive a fixed sigma^2: the count of lambda_i > sigma^2."""
+    lam = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    return int(np.sum(lam[:_check_d_z(d_z, lam.size)] > sigma2))

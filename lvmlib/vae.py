@@ -1,0 +1,521 @@
+"""The variational autoencoder in PyTorch (the only module of lvmlib that imports torch).
+
+Model: p(z) = N(0, I_{d_z}); the :class:`Decoder` gives p_theta(x|z), either Bernoulli (it returns logits) or
+Gaussian N(D(z), beta I) with variance ``beta``; the :class:`Encoder` gives q_phi(z|x) = N(mu_phi(x),
+diag sigma_phi(x)^2) through ``(mu, log_var)``. Sizes live in :class:`VAEConfig`.
+
+Shapes (one axis order everywhere): ``x`` is (n_data, d_x) (images (n_data, h, w) are flattened), ``z`` is
+(n_samples, n_data, d_z), log-densities come back as (n_samples, n_data) or (n_data,).
+
+Randomness is passed in as a ``torch.Generator`` (see :func:`make_generator`); nothing draws from global state.
+"""
+
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+LOG_2PI = math.log(2 * math.pi)
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# device, generators, data
+# ---------------------------------------------------------------------------------------------------------------
+def select_device():
+    """The fastest device present: CUDA, then Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def make_generator(seed, device=None):
+    """A ``torch.Generator`` on ``device`` (default: :func:`select_device`) seeded with the integer ``seed``."""
+    device = torch.device(device) if device is not None else select_device()
+    return torch.Generator(device=device).manual_seed(int(seed))
+
+
+def train_test_split(images, labels, n_test, rng):
+    """Shuffle with the numpy Generator ``rng`` and split off ``n_test`` points.
+
+    images : (n, h, w) or (n, d_x); labels : (n,). Returns x_train (n - n_test, d_x), x_test (n_test, d_x),
+    y_train, y_test, with images flattened to float32 rows.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}.")
+    x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    labels = np.asarray(labels)
+    if not 0 < n_test < len(x):
+        raise ValueError(f"n_test must be between 1 and {len(x) - 1}, got {n_test}.")
+    order = rng.permutation(len(x))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], x[test], labels[train], labels[test]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# configuration and networks
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class VAEConfig:
+    """Sizes and observation model of a VAE.
+
+    d_x : data dimension D (pixels). d_z : latent dimension. d_hidden : width of the one hidden layer of each
+    network. likelihood : "bernoulli" (decoder returns logits) or "gaussian" (decoder returns the mean D(z),
+    variance ``beta``). beta : the Gaussian decoder's variance, > 0 (ignored for Bernoulli).
+    """
+
+    d_x: int = 64
+    d_z: int = 2
+    d_hidden: int = 128
+    likelihood: str = "bernoulli"
+    beta: float = 1.0
+
+    def __post_init__(self):
+        for name in ("d_x", "d_z", "d_hidden"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}.")
+        if not (math.isfinite(self.beta) and self.beta > 0):
+            raise ValueError(f"beta must be > 0 (the Gaussian decoder's variance), got {self.beta!r}.")
+
+
+class Encoder(nn.Module):
+    """q_phi(z|x) = N(mu, diag exp(log_var)): x (n_data, d_x) -> mu, log_var, each (n_data, d_z)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.hidden = nn.Sequential(nn.Linear(config.d_x, config.d_hidden), nn.Tanh())
+        self.mu = nn.Linear(config.d_hidden, config.d_z)
+        self.log_var = nn.Linear(config.d_hidden, config.d_z)
+
+    def forward(self, x):
+        h = self.hidden(x)
+        return self.mu(h), self.log_var(h)
+
+
+class Decoder(nn.Module):
+    """p_theta(x|z): z (..., d_z) -> logits (Bernoulli) or mean D(z) (Gaussian), shape (..., d_x)."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(config.d_z, config.d_hidden), nn.Tanh(), nn.Linear(config.d_hidden, config.d_x)
+        )
+
+    def forward(self, z):
+        return self.net(z)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the pieces of the ELBO (plain functions, tested against torch.distributions)
+# ---------------------------------------------------------------------------------------------------------------
+def reparameterize(mu, log_var, n_samples, generator):
+    """z = mu + sigma * eps with eps ~ N(0, I): returns (n_samples, n_data, d_z), differentiable in mu, log_var."""
+    eps = torch.randn((n_samples, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * log_var) * eps
+
+
+def kl_normal_std(mu, log_var):
+    """Closed-form KL( N(mu, diag exp(log_var)) || N(0, I) ) summed over the last axis: (..., d_z) -> (...)."""
+    return 0.5 * (torch.exp(log_var) + mu**2 - 1.0 - log_var).sum(dim=-1)
+
+
+def log_normal_diag(z, mu, log_var):
+    """log N(z; mu, diag exp(log_var)) summed over the last axis; broadcasts, returns (...)."""
+    return -0.5 * (LOG_2PI + log_var + (z - mu) ** 2 / torch.exp(log_var)).sum(dim=-1)
+
+
+def log_bernoulli_logits(x, logits):
+    """sum_j x_j log p_j + (1 - x_j) log(1 - p_j) with p = sigmoid(logits), as x * l - softplus(l) (stable).
+
+    x : (n_data, d_x) in [0, 1]; logits : (..., n_data, d_x). Returns (..., n_data).
+    """
+    return (x * logits - F.softplus(logits)).sum(dim=-1)
+
+
+def log_gaussian_beta(x, mean, beta):
+    """log N(x; mean, beta I) = -||x - mean||^2 / (2 beta) - (D / 2) log(2 pi beta), with D = d_x.
+
+    The normalizing constant counts the data dimension D (not the latent dimension). Returns (..., n_data).
+    """
+    d_x = x.shape[-1]
+    return -((x - mean) ** 2).sum(dim=-1) / (2 * beta) - 0.5 * d_x * (LOG_2PI + torch.log(beta))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the model
+# ---------------------------------------------------------------------------------------------------------------
+class VAE(nn.Module):
+    """Encoder, decoder and prior together, with the bounds on log p(x) they give.
+
+    Parameters
+    ----------
+    config : :class:`VAEConfig`.
+    """
+
+    def __init__(self, config):
+        super().__init__()
+        if not isinstance(config, VAEConfig):
+            raise ValueError(f"config must be a VAEConfig, got {type(config).__name__}.")
+        self.config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config)
+        self.register_buffer("beta", torch.tensor(float(config.beta)))
+
+    @property
+    def device(self):
+        return self.beta.device
+
+    # ---- input checks ---------------------------------------------------------------------------------------
+    def as_x(self, x):
+        """Validate data and return a float tensor (n_data, d_x) on the model's device.
+
+        Accepts numpy arrays or tensors of shape (n_data, d_x) or images (n_data, h, w) with h * w = d_x.
+        """
+        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+        d_x = self.config.d_x
+        if x.ndim == 3:
+            x = x.reshape(x.shape[0], -1)
+        if x.ndim != 2 or x.shape[1] != d_x:
+            side = math.isqrt(d_x)
+            raise ValueError(
+                f"x must have shape (n_data, {d_x}) or images (n_data, {side}, {side}) for this model, got "
+                f"{tuple(x.shape)}; use data of the size the model was built for (VAEConfig.d_x)."
+            )
+        if not torch.all(torch.isfinite(x)):
+            raise ValueError("x contains NaN or infinite values; remove them first.")
+        if self.config.likelihood == "bernoulli" and (torch.any(x < 0) or torch.any(x > 1)):
+            raise ValueError("x must lie in [0, 1] for a Bernoulli decoder; binarize or rescale the data.")
+        return x.to(self.device)
+
+    # ---- densities ------------------------------------------------------------------------------------------
+    def log_p_x_given_z(self, x, z):
+        """log p_theta(x|z) for x (n_data, d_x) and z (n_samples, n_data, d_z): returns (n_samples, n_data)."""
+        out = self.decoder(z)
+        if self.config.likelihood == "bernoulli":
+            return log_bernoulli_logits(x, out)
+        return log_gaussian_beta(x, out, self.beta)
+
+    def decode_mean(self, z):
+        """E[x|z]: pixel probabilities (Bernoulli) or D(z) (Gaussian); z (..., d_z) -> (..., d_x)."""
+        out = self.decoder(z)
+        return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out
+
+    def elbo_terms(self, x, generator, n_samples=1):
+        """Monte Carlo reconstruction term E_q[log p(x|z)] and closed-form KL(q(z|x) || p(z)), each (n_data,)."""
+        mu, log_var = self.encoder(x)
+        z = reparameterize(mu, log_var, n_samples, generator)
+        return self.log_p_x_given_z(x, z).mean(dim=0), kl_normal_std(mu, log_var)
+
+    def negative_elbo(self, x, generator, n_samples=1):
+        """-ELBO per data point, shape (n_data,): -E_q[log p(x|z)] + KL(q(z|x) || p(z)); x already validated."""
+        reconstruction, kl = self.elbo_terms(x, generator, n_samples)
+        return kl - reconstruction
+
+    def log_weights(self, x, k, generator):
+        """log w = log p(x, z) - log q(z|x) for k samples z ~ q(z|x): shape (k, n_data)."""
+        mu, log_var = self.encoder(x)
+        z = reparameterize(mu, log_var, k, generator)
+        log_p_z = -0.5 * (LOG_2PI + z**2).sum(dim=-1)
+        return self.log_p_x_given_z(x, z) + log_p_z - log_normal_diag(z, mu, log_var)
+
+    @torch.no_grad()
+    def iwae_bound(self, x, k, generator, chunk=1000, batch_size=100):
+        """The importance-weighted bound L_k = E[log (1/k) sum_i w_i], one draw per data point: (n_data,) numpy.
+
+        L_1 is an unbiased estimate of the ELBO; L_k increases with k towards log p(x), so a large k gives the
+        importance-sampling estimate of log p(x) with q(z|x) as the proposal. Work is split into ``chunk``
+        samples by ``batch_size`` points to bound memory.
+        """
+        x = self.as_x(x)
+        k = int(k)
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}.")
+        out = []
+        for start in range(0, x.shape[0], batch_size):
+            xb = x[start:start + batch_size]
+            parts = [torch.logsumexp(self.log_weights(xb, min(chunk, k - s), generator), dim=0)
+                     for s in range(0, k, chunk)]
+            out.append(torch.logsumexp(torch.stack(parts), dim=0) - math.log(k))
+        return torch.cat(out).double().cpu().numpy()
+
+    @torch.no_grad()
+    def elbo(self, x, generator, n_samples=100):
+        """ELBO per data point (numpy, (n_data,)), its expectation estimated with ``n_samples`` draws."""
+        x = self.as_x(x)
+        return -self.negative_elbo(x, generator, n_samples).double().cpu().numpy()
+
+    @torch.no_grad()
+    def encode(self, x):
+        """mu and log_var of q(z|x) as numpy arrays (n_data, d_z)."""
+        mu, log_var = self.encoder(self.as_x(x))
+        return mu.cpu().numpy(), log_var.cpu().numpy()
+
+    def decode_numpy(self, z):
+        """Numpy in, numpy out: E[x|z] for z of shape (..., d_z). Used by the widgets (which never import torch)."""
+        with torch.no_grad():
+            zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device)
+            return self.decode_mean(zt).cpu().numpy().astype(float)
+
+    @torch.no_grad()
+    def sample(self, n, generator):
+        """z ~ p(z), then the decoder's mean E[x|z]: returns z (n, d_z) and images (n, d_x), numpy."""
+        z = torch.randn((n, self.config.d_z), generator=generator, device=self.device)
+        return z.cpu().numpy(), self.decode_mean(z).cpu().numpy()
+
+
+def active_units(mu, threshold=0.01):
+    """Latent units whose posterior mean varies across the data: Var_x[mu_j(x)] > threshold (Burda et al. 2016).
+
+    mu : (n_data, d_z) numpy array of encoder means. Returns a boolean array (d_z,).
+    """
+    return np.var(np.asarray(mu), axis=0) > threshold
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# training
+# ---------------------------------------------------------------------------------------------------------------
+def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="adam", x_valid=None,
+          progress=True, desc="training"):
+    """Minimize the average negative ELBO by minibatch stochastic gradients (one reparameterized sample).
+
+    Parameters
+    ----------
+    model : :class:`VAE`. x : training data (n_data, d_x) or images. n_epochs : passes over the data.
+    generator : ``torch.Generator`` on the model's device (shuffling and eps). optimizer : "adam" or "sgd".
+    x_valid : optional held-out data, evaluated once per epoch. progress : show a tqdm progress bar.
+
+    Returns
+    -------
+    dict of lists, one entry per epoch: "train" (mean -ELBO per data point over the epoch's minibatches),
+    "valid" (if x_valid is given), and "images_per_s".
+    """
+    x = model.as_x(x)
+    xv = model.as_x(x_valid) if x_valid is not None else None
+    n_epochs = int(n_epochs)
+    if n_epochs < 1 or batch_size < 1:
+        raise ValueError(f"n_epochs and batch_size must be >= 1, got {n_epochs} and {batch_size}.")
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
+    opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    history = {"train": [], "valid": [], "images_per_s": []}
+    bar = tqdm(range(n_epochs), desc=desc, disable=not progress, leave=False)
+    n = x.shape[0]
+    for _ in bar:
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(n, generator=generator, device=x.device)
+        total = torch.zeros((), device=x.device)
+        for i in range(0, n, batch_size):
+            xb = x[order[i:i + batch_size]]
+            loss = model.negative_elbo(xb, generator).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.detach() * xb.shape[0]
+        history["train"].append(total.item() / n)
+        history["images_per_s"].append(n / (time.perf_counter() - start))
+        model.eval()
+        if xv is not None:
+            with torch.no_grad():
+                history["valid"].append(model.negative_elbo(xv, generator).mean().item())
+        bar.set_postfix({"-ELBO": f"{history['train'][-1]:.2f}"})
+    return history
+
+
+def plain_torch_throughput(config, x, n_epochs, seed, batch_size=100, lr=1e-3):
+    """Images per second of a textbook PyTorch VAE loop (same architecture, data, batch size), for benchmarks.
+
+    Written independently of :func:`train` (DataLoader-free tensors, ``torch.distributions``) so the two can be
+    timed side by side. Returns the mean images/s over ``n_epochs``.
+    """
+    torch.manual_seed(seed)
+    x = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(len(x), -1)
+    enc, dec = Encoder(config), Decoder(config)
+    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=lr)
+    prior = torch.distributions.Normal(0.0, 1.0)
+    rates = []
+    for _ in range(n_epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(x))
+        for i in range(0, len(x), batch_size):
+            xb = x[order[i:i + batch_size]]
+            mu, log_var = enc(xb)
+            q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+            z = q.rsample()
+            rec = torch.distributions.Bernoulli(logits=dec(z)).log_prob(xb).sum(-1)
+            loss = (torch.distributions.kl_divergence(q, prior).sum(-1) - rec).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        rates.append(len(x) / (time.perf_counter() - start))
+    return float(np.mean(rates))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# amortization gap: one q per data point, refined from the encoder's output
+# ---------------------------------------------------------------------------------------------------------------
+def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=True):
+    """Per-point q(z) = N(mu_i, diag exp(log_var_i)) started at the encoder's output, then optimized.
+
+    Maximizes each data point's ELBO over its own (mu_i, log_var_i) by Adam with the decoder fixed, so the
+    result approaches the best Gaussian q for each x (the approximation gap alone remains).
+
+    Returns mu, log_var as tensors (n_data, d_z) (no gradient) and the history of the mean -ELBO per step.
+    """
+    x = model.as_x(x)
+    with torch.no_grad():
+        mu0, log_var0 = model.encoder(x)
+    mu = mu0.clone().requires_grad_(True)
+    log_var = log_var0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([mu, log_var], lr=lr)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    history = []
+    try:
+        for _ in tqdm(range(int(n_steps)), desc="refining q per point", disable=not progress, leave=False):
+            z = reparameterize(mu, log_var, n_samples, generator)
+            loss = (kl_normal_std(mu, log_var) - model.log_p_x_given_z(x, z).mean(dim=0)).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            history.append(loss.item() / x.shape[0])
+    finally:
+        for p in model.parameters():
+            p.requires_grad_(True)
+    return mu.detach(), log_var.detach(), history
+
+
+@torch.no_grad()
+def elbo_of_q(model, x, mu, log_var, generator, n_samples=1000):
+    """ELBO per data point (numpy (n_data,)) of the Gaussian q given by (mu, log_var), with ``n_samples`` draws."""
+    x = model.as_x(x)
+    z = reparameterize(mu, log_var, n_samples, generator)
+    return (model.log_p_x_given_z(x, z).mean(dim=0) - kl_normal_std(mu, log_var)).double().cpu().numpy()
+
+
+@torch.no_grad()
+def iwae_of_q(model, x, mu, log_var, k, generator):
+    """L_k with the Gaussian proposal (mu, log_var) instead of the encoder's: numpy (n_data,)."""
+    x = model.as_x(x)
+    z = reparameterize(mu, log_var, int(k), generator)
+    log_w = model.log_p_x_given_z(x, z) - 0.5 * (LOG_2PI + z**2).sum(-1) - log_normal_diag(z, mu, log_var)
+    return (torch.logsumexp(log_w, dim=0) - math.log(k)).double().cpu().numpy()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# checkpoints
+# ---------------------------------------------------------------------------------------------------------------
+def save_checkpoint(model, path, **meta):
+    """Save the config and weights (plain tensors and numbers only, loadable with ``weights_only=True``)."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"config": asdict(model.config), "state_dict": state, "meta": meta}, path)
+
+
+def load_checkpoint(path, device=None):
+    """Load a :func:`save_checkpoint` file with ``torch.load(weights_only=True)``; returns (model, meta)."""
+    device = torch.device(device) if device is not None else select_device()
+    blob = torch.load(path, map_location=device, weights_only=True)
+    model = VAE(VAEConfig(**blob["config"])).to(device)
+    model.load_state_dict(blob["state_dict"])
+    model.eval()
+    return model, blob.get("meta", {})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the linear VAE (Lucas et al. 2019): exact expectations, so its ELBO can be compared with pPCA to 0.01 nats
+# ---------------------------------------------------------------------------------------------------------------
+class LinearVAE(nn.Module):
+    """p(x|z) = N(W z + b, sigma^2 I), q(z|x) = N(V (x - b), diag s^2) with s not depending on x.
+
+    The ELBO's expectation has a closed form here: E_q ||x - W z - b||^2 = ||x - W m - b||^2 + sum_j s_j^2
+    ||W_j||^2, so it is optimized without sampling noise (float64). ``sigma2=None`` learns the observation
+    variance; a number fixes it.
+
+    d_x, d_z : sizes. x_mean : (d_x,) initial b. rng : numpy Generator for the initial weights.
+    """
+
+    def __init__(self, d_x, d_z, x_mean, rng, sigma2=None):
+        super().__init__()
+        if sigma2 is not None and not sigma2 > 0:
+            raise ValueError(f"sigma2 must be > 0 (or None to learn it), got {sigma2!r}.")
+        init = lambda *shape: nn.Parameter(torch.as_tensor(0.1 * rng.standard_normal(shape)))
+        self.W, self.V = init(d_x, d_z), init(d_z, d_x)
+        self.log_s2 = nn.Parameter(torch.zeros(d_z, dtype=torch.float64))
+        self.b = nn.Parameter(torch.as_tensor(np.asarray(x_mean, dtype=float)).clone())
+        log_sigma2 = torch.tensor(0.0 if sigma2 is None else math.log(sigma2), dtype=torch.float64)
+        self.learn_sigma2 = sigma2 is None
+        if self.learn_sigma2:
+            self.log_sigma2 = nn.Parameter(log_sigma2)
+        else:
+            self.register_buffer("log_sigma2", log_sigma2)
+
+    def elbo(self, x):
+        """Exact ELBO per data point, (n_data,), for x a float64 tensor (n_data, d_x)."""
+        d_x = x.shape[1]
+        m = (x - self.b) @ self.V.T
+        s2 = torch.exp(self.log_s2)
+        sq = ((x - self.b - m @ self.W.T) ** 2).sum(-1) + (s2 * (self.W**2).sum(0)).sum()
+        reconstruction = -0.5 * d_x * (LOG_2PI + self.log_sigma2) - sq / (2 * torch.exp(self.log_sigma2))
+        kl = 0.5 * (s2 + m**2 - 1.0 - self.log_s2).sum(-1)
+        return reconstruction - kl
+
+    def mean_elbo_from_moments(self, x_mean, cov):
+        """The mean of :meth:`elbo` over a data set, from its mean (d_x,) and covariance (d_x, d_x) (divided by n)."""
+        e = x_mean - self.b
+        second = cov + torch.outer(e, e)  # mean of (x - b)(x - b)^T
+        A = torch.eye(self.W.shape[0], dtype=torch.float64) - self.W @ self.V
+        s2 = torch.exp(self.log_s2)
+        sq = torch.trace(A @ second @ A.T) + (s2 * (self.W**2).sum(0)).sum()
+        reconstruction = -0.5 * self.W.shape[0] * (LOG_2PI + self.log_sigma2) - sq / (2 * torch.exp(self.log_sigma2))
+        m2 = torch.diagonal(self.V @ second @ self.V.T)
+        return reconstruction - 0.5 * (s2 + m2 - 1.0 - self.log_s2).sum()
+
+    def fit(self, x, max_iter=3000, tol=1e-9):
+        """Maximize the mean exact ELBO with L-BFGS (through the data's mean and covariance, so each step is cheap).
+
+        Returns the history of the mean ELBO per data point, one entry per evaluation.
+        """
+        x = torch.as_tensor(np.asarray(x, dtype=float))
+        x_mean = x.mean(0)
+        cov = (x - x_mean).T @ (x - x_mean) / x.shape[0]
+        opt = torch.optim.LBFGS(self.parameters(), lr=1.0, max_iter=max_iter, tolerance_grad=tol,
+                                tolerance_change=tol, history_size=50, line_search_fn="strong_wolfe")
+        history = []
+
+        def closure():
+            opt.zero_grad()
+            loss = -self.mean_elbo_from_moments(x_mean, cov)
+            loss.backward()
+            history.append(-loss.item())
+            return loss
+
+        opt.step(closure)
+        if len(history) >= max_iter:
+            warnings.warn(f"LinearVAE.fit stopped after max_iter = {max_iter} evaluations without converging; "
+                          "raise max_iter.", stacklevel=2)
+        return history
+
+    @torch.no_grad()
+    def mean_elbo(self, x):
+        """Mean exact ELBO per data point (a float)."""
+        return self.elbo(torch.as_tensor(np.asarray(x, dtype=float))).mean().item()
+
+    @torch.no_grad()
+    def column_norms2(self):
+        """||W_j||^2 for each latent direction j, numpy (d_z,): near 0 for a collapsed direction."""
+        return (self.W**2).sum(0).numpy()
+
+    @property
+    def sigma2(self):
+        return math.exp(self.log_sigma2.item())
