@@ -46,3 +46,24 @@ def test_hint_and_solution_print(capsys):
     square.solution()
     out = capsys.readouterr().out
     assert "multiply a by itself" in out and "lambda a: a**2" in out
+
+
+def test_every_chapter_exercise_reports_an_untouched_stub_as_not_attempted(capsys):
+    import importlib
+    import pkgutil
+
+    import lvmlib.exercises as package
+
+    def stub(*args):
+        ...
+
+    found = 0
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"lvmlib.exercises.{info.name}")
+        for exercise in (v for v in vars(module).values() if isinstance(v, Exercise)):
+            found += 1
+            assert exercise.check(stub if exercise.cases is not None else ...) is None, exercise.title
+            exercise.hint()
+            exercise.solution()
+    assert found >= 3
+    assert "Traceback" not in capsys.readouterr().out
