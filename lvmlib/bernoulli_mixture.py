@@ -187,7 +187,7 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     Parameters
     ----------
     x : array (n_data, D), binary. n_components : K >= 1, at most n_data.
-    rng : numpy Generator (initial responsibilities are random).
+    rng : numpy Generator (picks the K data points the components start from).
     alpha : pseudo-count >= 0 (0 is plain maximum likelihood, which can put probs at 0 or 1).
 
     Returns
@@ -207,17 +207,17 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
         raise ValueError(f"alpha must be >= 0, got {alpha}.")
     max_iter = _checks.positive_int(max_iter, "max_iter")
     tiny = 10 * np.finfo(float).eps
-    resp = rng.dirichlet(np.ones(K), size=n)  # (n, K) random soft assignments to start
-    result = EMResult(model=None)
+    # start from K distinct data points, softened to 0.25 / 0.75, so no two components start alike
+    model = BernoulliMixture(np.full(K, 1.0 / K), 0.25 + 0.5 * x[rng.choice(n, size=K, replace=False)])
+    result = EMResult(model=model)
     for it in range(1, max_iter + 1):
+        resp = np.exp(model.log_posterior(x))  # E step: (n, K) responsibilities
         nk = resp.sum(axis=0) + tiny
         probs = np.clip((resp.T @ x + alpha) / (nk[:, None] + 2 * alpha), tiny, 1 - tiny)
-        model = BernoulliMixture(nk / nk.sum(), probs)
-        log_p_xk = model.log_p_xk(x)
+        model = BernoulliMixture(nk / nk.sum(), probs)  # M step
         log_prior = alpha * (np.log(probs) + np.log1p(-probs)).sum()
-        result.history.append(float((logsumexp(log_p_xk, axis=1).sum() + log_prior) / n))
+        result.history.append(float((model.log_p_x(x).sum() + log_prior) / n))
         result.model, result.n_iter = model, it
-        resp = np.exp(normalize_log(log_p_xk, axis=1))
         if it > 1 and result.history[-1] - result.history[-2] < tol:
             result.converged = True
             break
