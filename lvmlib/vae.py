@@ -161,15 +161,20 @@ class VAE(nn.Module):
     Parameters
     ----------
     config : :class:`VAEConfig`.
+    generator : ``torch.Generator`` that seeds the initial weights (PyTorch's default initialization, drawn in
+        a forked random state so the global one is untouched); None leaves them to torch's global seed.
     """
 
-    def __init__(self, config):
+    def __init__(self, config, generator=None):
         super().__init__()
         if not isinstance(config, VAEConfig):
             raise ValueError(f"config must be a VAEConfig, got {type(config).__name__}.")
         self.config = config
-        self.encoder = Encoder(config)
-        self.decoder = Decoder(config)
+        with torch.random.fork_rng(devices=[]):
+            if generator is not None:
+                torch.manual_seed(int(torch.randint(2**62, (1,), generator=generator, device=generator.device)))
+            self.encoder = Encoder(config)
+            self.decoder = Decoder(config)
         self.register_buffer("beta", torch.tensor(float(config.beta)))
 
     @property

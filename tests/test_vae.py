@@ -1,0 +1,220 @@
+"""Tests for lvmlib.vae against torch.distributions, quadrature and the closed-form pPCA likelihood."""
+
+import numpy as np
+import pytest
+import torch
+
+from lvmlib import data, ppca, vae
+from lvmlib.logspace import log_trapezoid
+
+
+@pytest.fixture(scope="module")
+def digits():
+    images, labels = data.load_digits()
+    return vae.train_test_split(images, labels, 297, np.random.default_rng(0))
+
+
+# ---- the pieces of the ELBO ---------------------------------------------------------------------------------
+def test_closed_form_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    mu = torch.randn(50, 6, generator=g, dtype=torch.float64) * 2
+    log_var = torch.randn(50, 6, generator=g, dtype=torch.float64) * 2
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    reference = torch.distributions.kl_divergence(q, p).sum(-1)  # KL(q || p): torch's argument order is (q, p)
+    assert torch.allclose(vae.kl_normal_std(mu, log_var), reference, atol=1e-6, rtol=0)
+    # direction pinned: KL(q || p) != KL(p || q) for these values
+    assert not torch.allclose(vae.kl_normal_std(mu, log_var), torch.distributions.kl_divergence(p, q).sum(-1))
+
+
+def test_closed_form_kl_matches_a_monte_carlo_estimate():
+    mu, log_var = torch.tensor([[0.7, -1.2]]), torch.tensor([[-0.5, 0.8]])
+    z = vae.reparameterize(mu, log_var, 200_000, torch.Generator().manual_seed(1))
+    log_ratio = vae.log_normal_diag(z, mu, log_var) - vae.log_normal_diag(z, torch.zeros(2), torch.zeros(2))
+    # 200,000 draws: the standard error is ~0.003, so 0.02 is > 6 standard errors (fails ~never)
+    assert abs(log_ratio.mean().item() - vae.kl_normal_std(mu, log_var).item()) < 0.02
+
+
+def test_bernoulli_log_likelihood_is_stable_for_large_logits():
+    x = torch.tensor([[1.0, 0.0, 1.0, 0.0, 0.5]], dtype=torch.float64)
+    logits = torch.tensor([[100.0, -100.0, -100.0, 100.0, 3.0]], dtype=torch.float64)
+    got = vae.log_bernoulli_logits(x, logits)
+    exact = -np.log1p(np.exp(-100.0)) * 2 - 100.0 - 100.0 + (0.5 * 3.0 - np.logaddexp(0, 3.0))
+    assert torch.isfinite(got).all()
+    assert np.isclose(got.item(), exact, rtol=1e-12)
+    reference = torch.distributions.Bernoulli(logits=logits[:, :4]).log_prob(x[:, :4]).sum(-1)
+    assert torch.allclose(vae.log_bernoulli_logits(x[:, :4], logits[:, :4]), reference)
+
+
+def test_gaussian_decoder_density_uses_the_data_dimension():
+    x = torch.randn(3, 7, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    mean, beta = torch.zeros(7, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+    reference = torch.distributions.Normal(mean, beta.sqrt()).log_prob(x).sum(-1)
+    assert torch.allclose(vae.log_gaussian_beta(x, mean, beta), reference, atol=1e-10)
+
+
+def test_reparameterized_samples_have_the_right_moments():
+    mu, log_var = torch.tensor([1.5, -2.0]), torch.tensor([0.4, -1.0])
+    z = vae.reparameterize(mu, log_var, 100_000, torch.Generator().manual_seed(3))
+    assert z.shape == (100_000, 2)
+    # standard errors ~0.005 (mean) and ~0.005-0.02 (variance): tolerances are > 5 standard errors
+    assert torch.allclose(z.mean(0), mu, atol=0.03)
+    assert torch.allclose(z.var(0), torch.exp(log_var), rtol=0.03)
+
+
+# ---- training and bounds ------------------------------------------------------------------------------------
+def test_negative_elbo_decreases_over_a_short_seeded_run(digits):
+    x_train = digits[0]
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=4, d_hidden=64), torch.Generator().manual_seed(10))
+    history = vae.train(model, x_train, 8, vae.make_generator(0, "cpu"), progress=False)
+    assert len(history["train"]) == 8 and all(np.isfinite(history["train"]))
+    assert history["train"][-1] < history["train"][0] - 5.0  # ~44 -> ~27 nats per image in practice
+
+
+def test_iwae_bound_is_non_decreasing_in_k_on_average(digits):
+    x_train, x_test = digits[0], digits[1]
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=4, d_hidden=64), torch.Generator().manual_seed(10))
+    vae.train(model, x_train, 10, vae.make_generator(1, "cpu"), progress=False)
+    g = vae.make_generator(2, "cpu")
+    # E[L_k] averaged over 297 test images and over repeated draws (more repeats where single draws are noisier)
+    repeats = {1: 200, 10: 20, 100: 4, 1000: 1}
+    bounds = [np.mean([model.iwae_bound(x_test, k, g).mean() for _ in range(r)]) for k, r in repeats.items()]
+    # measured steps ~0.13, 0.07, 0.013 nats; the averaged Monte Carlo noise is ~0.005 nats
+    assert bounds[0] < bounds[1] < bounds[2] < bounds[3] + 0.01
+    # the ELBO estimate agrees with E[L_1] (two unbiased estimates of the same expectation)
+    assert abs(model.elbo(x_test, g, n_samples=200).mean() - bounds[0]) < 0.03
+
+
+def test_iwae_bound_approaches_log_p_x_by_quadrature(digits):
+    """d_z = 1, so log p(x) is exact by the trapezoid rule over z."""
+    x_train, x_test = digits[0], digits[1][:40]
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=1, d_hidden=64), torch.Generator().manual_seed(10))
+    vae.train(model, x_train, 15, vae.make_generator(1, "cpu"), progress=False)
+    l_k = model.iwae_bound(x_test, 2000, vae.make_generator(2, "cpu"))
+    grid = torch.linspace(-8, 8, 3201)
+    with torch.no_grad():
+        xt = model.as_x(x_test)
+        log_joint = model.log_p_x_given_z(xt, grid[:, None, None].expand(-1, len(x_test), 1))
+        log_joint = log_joint - 0.5 * (np.log(2 * np.pi) + grid[:, None] ** 2)
+    log_p_x = log_trapezoid(log_joint.double().numpy().T, grid.double().numpy())
+    assert np.all(np.isfinite(log_p_x))
+    # a lower bound on average, and a tight one with 2000 samples in one dimension (0.01: Monte Carlo slack)
+    assert -0.01 < log_p_x.mean() - l_k.mean() < 0.05
+    assert np.allclose(l_k, log_p_x, atol=0.2)
+
+
+def test_refining_q_per_point_does_not_lower_the_elbo(digits):
+    x_train, x_test = digits[0], digits[1][:30]
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=4, d_hidden=64), torch.Generator().manual_seed(10))
+    vae.train(model, x_train, 5, vae.make_generator(3, "cpu"), progress=False)
+    g = vae.make_generator(4, "cpu")
+    mu, log_var = (torch.as_tensor(a) for a in model.encode(x_test))
+    amortized = vae.elbo_of_q(model, x_test, mu, log_var, g, n_samples=2000).mean()
+    mu_r, log_var_r, history = vae.refine_q(model, x_test, g, n_steps=100, progress=False)
+    refined = vae.elbo_of_q(model, x_test, mu_r, log_var_r, g, n_samples=2000).mean()
+    assert refined > amortized  # the per-point optimum is at least as good as the encoder's guess
+    assert all(p.requires_grad for p in model.parameters())  # the decoder is released afterwards
+    assert vae.iwae_of_q(model, x_test, mu_r, log_var_r, 500, g).mean() >= refined - 0.05
+
+
+def test_active_units_counts_varying_means():
+    mu = np.column_stack([np.linspace(-1, 1, 100), np.full(100, 0.3), 0.01 * np.ones(100)])
+    assert vae.active_units(mu).tolist() == [True, False, False]
+
+
+# ---- the linear VAE reaches the pPCA likelihood -------------------------------------------------------------
+@pytest.mark.parametrize("sigma2", [None, 0.3])
+def test_linear_vae_elbo_reaches_the_closed_form_ppca_likelihood(sigma2):
+    images, _ = data.load_digits(binarized=False)
+    x = images.reshape(len(images), -1) / 16
+    model = vae.LinearVAE(64, 6, x.mean(0), np.random.default_rng(0), sigma2=sigma2)
+    model.fit(x)
+    exact = ppca.log_likelihood_from_eigenvalues(ppca.covariance_eigen(x)[0], 6, sigma2)
+    elbo = model.mean_elbo(x)
+    assert elbo <= exact + 1e-6  # a lower bound
+    assert exact - elbo < 0.01  # within 0.01 nats per data point
+    with torch.no_grad():  # the moment formula used for fitting equals the per-point mean
+        xt = torch.as_tensor(x)
+        centred = xt - xt.mean(0)
+        from_moments = model.mean_elbo_from_moments(xt.mean(0), centred.T @ centred / len(x)).item()
+    assert np.isclose(from_moments, elbo, atol=1e-8)
+    if sigma2 is not None:  # directions with eigenvalue below sigma^2 collapse
+        n_active = ppca.n_active_directions(ppca.covariance_eigen(x)[0], 6, sigma2)
+        assert np.sum(model.column_norms2() > 1e-3) == n_active == 4
+
+
+def test_linear_vae_exact_elbo_matches_its_monte_carlo_estimate():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(20, 5))
+    model = vae.LinearVAE(5, 2, x.mean(0), rng)
+    xt = torch.as_tensor(x)
+    with torch.no_grad():
+        m = (xt - model.b) @ model.V.T
+        log_var = model.log_s2.expand_as(m)
+        z = vae.reparameterize(m, log_var, 100_000, torch.Generator().manual_seed(6))
+        log_p = vae.log_gaussian_beta(xt, z @ model.W.T + model.b, torch.exp(model.log_sigma2))
+        mc = (log_p.mean(0) - vae.kl_normal_std(m, log_var)).mean().item()
+    # standard error of the average over 20 points x 100,000 draws is < 0.005
+    assert abs(mc - model.mean_elbo(x)) < 0.03
+
+
+# ---- checkpoints, devices, errors ---------------------------------------------------------------------------
+def test_checkpoint_round_trip(tmp_path):
+    config = vae.VAEConfig(d_x=64, d_z=3, d_hidden=16, likelihood="gaussian", beta=0.2)
+    model = vae.VAE(config, torch.Generator().manual_seed(10))
+    path = tmp_path / "m.pt"
+    vae.save_checkpoint(model, path, n_epochs=0)
+    assert torch.load(path, weights_only=True)["meta"] == {"n_epochs": 0}
+    loaded, meta = vae.load_checkpoint(path, device="cpu")
+    assert loaded.config == model.config and meta == {"n_epochs": 0}
+    z = np.random.default_rng(0).normal(size=(5, 3))
+    assert np.array_equal(loaded.decode_numpy(z), model.decode_numpy(z))
+    assert float(loaded.beta) == pytest.approx(0.2)
+
+
+def test_shipped_checkpoint_loads_and_is_well_trained(digits):
+    model, meta = vae.load_checkpoint(data.data_path("vae_digits_8x8.pt"), device="cpu")
+    assert model.config.d_z == 8 and meta["n_epochs"] >= 100
+    assert model.elbo(digits[1], vae.make_generator(0, "cpu"), n_samples=20).mean() > -19.0
+
+
+def test_device_and_generator():
+    assert vae.select_device().type in ("cuda", "mps", "cpu")
+    a = torch.randn(3, generator=vae.make_generator(7, "cpu"))
+    assert torch.equal(a, torch.randn(3, generator=vae.make_generator(7, "cpu")))
+
+
+def test_bad_inputs_raise_value_errors_naming_the_parameter():
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=2), torch.Generator().manual_seed(10))
+    with pytest.raises(ValueError, match=r"x must have shape \(n_data, 64\) or images \(n_data, 8, 8\)"):
+        model.as_x(np.zeros((3, 28, 28)))
+    with pytest.raises(ValueError, match=r"x must have shape"):
+        model.as_x(np.zeros((3, 63)))
+    with pytest.raises(ValueError, match=r"x must lie in \[0, 1\] for a Bernoulli decoder"):
+        model.as_x(np.full((2, 64), 2.0))
+    with pytest.raises(ValueError, match="x contains NaN"):
+        model.as_x(np.full((2, 64), np.nan))
+    for beta in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="beta must be > 0"):
+            vae.VAEConfig(likelihood="gaussian", beta=beta)
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        vae.VAEConfig(likelihood="poisson")
+    with pytest.raises(ValueError, match="d_z must be a whole number"):
+        vae.VAEConfig(d_z=0)
+    with pytest.raises(ValueError, match="sigma2 must be > 0"):
+        vae.LinearVAE(4, 2, np.zeros(4), np.random.default_rng(0), sigma2=0.0)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        model.iwae_bound(np.zeros((2, 64)), 0, vae.make_generator(0, "cpu"))
+    with pytest.raises(ValueError, match="optimizer must be"):
+        vae.train(model, np.zeros((2, 64)), 1, vae.make_generator(0, "cpu"), optimizer="rmsprop")
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        vae.train_test_split(np.zeros((4, 2)), np.zeros(4), 1, rng=0)
+    gaussian = vae.VAE(vae.VAEConfig(d_x=4, d_z=1, likelihood="gaussian"))
+    assert gaussian.as_x(np.full((1, 4), 5.0)).shape == (1, 4)  # any real value is fine for a Gaussian decoder
+
+
+def test_training_throughput_is_measured_for_both_loops(digits):
+    rate = vae.plain_torch_throughput(vae.VAEConfig(d_x=64, d_z=2), digits[0][:300], 1, seed=0)
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=2), torch.Generator().manual_seed(10))
+    history = vae.train(model, digits[0][:300], 1, vae.make_generator(0, "cpu"), progress=False)
+    assert rate > 0 and history["images_per_s"][0] > 0
