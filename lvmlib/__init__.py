@@ -6,6 +6,13 @@ Modules (import the one you need; nothing heavy is imported here):
 - ``lvmlib.distributions``  log-densities, entropies and KL divergences of the course's distributions
 - ``lvmlib.examples``       the running examples, each with an exact log p(x)
 - ``lvmlib.data``           checksummed loaders for the datasets in ``data/``
+- ``lvmlib.mixtures``       Gaussian mixtures in log space and EM (chapter 02)
+- ``lvmlib.marginal``       exact marginal likelihoods by enumeration and grids, and what they cost (chapter 03)
+- ``lvmlib.bernoulli_mixture``  a mixture of Bernoullis for binary images, with analytic marginalization (chapter 03)
+- ``lvmlib.estimators``     Monte Carlo and importance-sampling estimates of p(x) (chapter 04)
+- ``lvmlib.elbo``           the ELBO, KL(q || p(z|x)), IWAE bounds and fitting q (chapter 05)
+- ``lvmlib.vae``            the variational autoencoder in PyTorch (chapter 06; the only module importing torch)
+- ``lvmlib.ppca``           probabilistic PCA in closed form (chapter 06)
 - ``lvmlib.plotting``       the course's colours and figure helpers
 - ``lvmlib.widgets``        explorers: plain update functions plus thin ipywidgets front ends
 - ``lvmlib.exercises``      self-checking exercises (``check()``, ``hint()``, ``solution()``)

@@ -351,9 +351,15 @@ class BinaryLatentModel:
         """log p(z) = sum_j z_j log p_j + (1 - z_j) log(1 - p_j) for z of shape (..., d); returns (...)."""
         return z @ np.log(self.prior_p) + (1 - z) @ np.log1p(-self.prior_p)
 
+    def _as_x(self, x):
+        x = _checks.as_float_array(x, "x", ndim=2)
+        if x.shape[1] != self.d_x:
+            raise ValueError(f"x must have shape (n_data, {self.d_x}) to match W {self.W.shape}, got {x.shape}.")
+        return x
+
     def log_p_x_given_z(self, x, z):
         """log N(x; W z + b, sigma_x^2 I) for x (n_data, d_x) and z (..., n_data or 1, d); returns (..., n_data)."""
-        return log_normal_diag(np.asarray(x, dtype=float), z @ self.W.T + self.b, self.sigma_x)
+        return log_normal_diag(self._as_x(x), z @ self.W.T + self.b, self.sigma_x)
 
     def log_p_xz(self, x, z):
         """log p(x, z) = log p(z) + log p(x | z); returns (..., n_data)."""
@@ -363,7 +369,7 @@ class BinaryLatentModel:
         """Exact log p(x) by enumerating all 2^d values of z, shape (n_data,)."""
         if self.d > self.max_d:
             raise ValueError(f"d = {self.d} means 2^{self.d} terms; enumeration is limited to d <= {self.max_d}.")
-        x = _checks.as_float_array(x, "x", ndim=2)
+        x = self._as_x(x)
         parts = []
         for start in range(0, 2**self.d, chunk):
             z = self.configurations(start, min(start + chunk, 2**self.d))[:, None, :]  # (c, 1, d)

@@ -10,12 +10,7 @@ Chapter 03 measures three exact routes and shows where each one stops:
 - the posterior and the gradient identity grad_theta log p(x) = E_{p(z|x)}[grad_theta log p(x, z)]:
   :func:`log_posterior_enumeration`, :func:`grad_log_p_x_W` and :func:`finite_difference_grad`.
 
-It also holds the chapter's explorer, a 1-D grid quadrature of log p(x) for the nonlinear running example:
-:func:`grid_explorer_state` is the plain update function and :func:`grid_explorer` the ipywidgets front end.
-
-Explorer sliders (description: meaning): ``x``: the observed value; ``m``: number of grid points;
-``L``: the grid covers z in [-L, L]. Readout data-names: ``log_px`` (exact log p(x), nats), ``log_px_grid``
-(trapezoid estimate on the slider's grid), ``abs_error`` (their absolute difference).
+The chapter's explorer (a 1-D grid quadrature of log p(x)) lives in :mod:`lvmlib.widgets.grid_explorer`.
 
 Shapes: ``x`` is (n_data, d_x); grids over z are (m,) per axis; log-densities come back as (n_data,).
 """
@@ -247,86 +242,3 @@ def grid_points_needed(m, d_z):
     """Number of grid points m^d_z (a Python int, exact for any size)."""
     m = _checks.positive_int(m, "m", minimum=2)
     return m ** _checks.positive_int(d_z, "d_z")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# the explorer: 1-D grid quadrature of log p(x) for the nonlinear example
-# ---------------------------------------------------------------------------------------------------------------
-EXPLORER_DEFAULTS = {"x": 2.0, "m": 7, "L": 4.0}
-EXPLORER_RANGES = {"x": (-1.0, 6.0, 0.1), "m": (2, 60, 1), "L": (0.5, 8.0, 0.1)}
-
-
-@dataclass
-class GridExplorerState:
-    """Numbers and curves the grid explorer shows."""
-
-    log_px: float
-    log_px_grid: float
-    abs_error: float
-    grid: np.ndarray  # (m,) grid points
-    p_xz_grid: np.ndarray  # (m,) p(x, z) at the grid points
-
-
-def grid_explorer_state(x, m, L, model=None):
-    """Exact log p(x) of ``NonlinearModel1D`` against the trapezoid rule with m points on [-L, L].
-
-    The integrand is kept in log space, so the estimate stays finite even when every grid point misses the
-    posterior's mass. Returns a :class:`GridExplorerState`.
-    """
-    from lvmlib.examples import NonlinearModel1D
-
-    model = NonlinearModel1D() if model is None else model
-    xs = np.array([[float(x)]])
-    exact = float(model.log_p_x(xs)[0])
-    grid = grid_1d(-L, L, m)
-    log_joint = model.log_p_xz_on_grid(xs, grid)[0]
-    estimate = float(log_trapezoid(log_joint, grid))
-    return GridExplorerState(exact, estimate, abs(estimate - exact), grid, np.exp(log_joint))
-
-
-def grid_explorer(dpi=80):
-    """The ipywidgets explorer: sliders x, m, L; a figure of p(x, z) over z with the grid's trapezoids."""
-    import ipywidgets as widgets
-    from matplotlib.figure import Figure
-
-    from lvmlib.examples import NonlinearModel1D
-    from lvmlib.plotting import COLORS
-    from lvmlib.widgets import LiveFigure, explorer_layout, readout_html, reset_button, slider
-
-    model = NonlinearModel1D()
-    fine = np.linspace(-8.0, 8.0, 1601)
-    controls = {
-        "x": slider("x", *EXPLORER_RANGES["x"], EXPLORER_DEFAULTS["x"], readout_format=".1f"),
-        "m": slider("m (grid points)", *EXPLORER_RANGES["m"][:2], EXPLORER_DEFAULTS["m"], 1, integer=True),
-        "L": slider("L (grid on [−L, L])", *EXPLORER_RANGES["L"], EXPLORER_DEFAULTS["L"], readout_format=".1f"),
-    }
-    fig = Figure(figsize=(5.6, 3.2))
-    ax = fig.add_subplot()
-    (curve,) = ax.plot(fine, fine * 0, color=COLORS["model"], label="p(x, z)")
-    (trap,) = ax.plot([], [], "-o", color=COLORS["highlight"], ms=3, lw=1, label="trapezoid on the grid")
-    ax.set(xlabel="z", ylabel="p(x, z)", xlim=(-8, 8))
-    ax.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    live = LiveFigure(fig, dpi=dpi)
-    readout = widgets.HTML()
-
-    def update(_=None):
-        x, m, L = (controls[k].value for k in ("x", "m", "L"))
-        s = grid_explorer_state(x, m, L, model)
-        curve.set_ydata(np.exp(model.log_p_xz_on_grid(np.array([[x]]), fine)[0]))
-        trap.set_data(s.grid, s.p_xz_grid)
-        ax.set_ylim(0, 1.15 * max(curve.get_ydata().max(), s.p_xz_grid.max(), 1e-12))
-        ax.set_title(f"x = {x:.1f}: |error| = {s.abs_error:.2e} nats with m = {m}", fontsize=9)
-        readout.value = readout_html({
-            "log p(x) exact": ("log_px", s.log_px),
-            "log p(x) grid": ("log_px_grid", s.log_px_grid),
-            "|error|": ("abs_error", s.abs_error),
-        })
-        live.refresh()
-
-    for c in controls.values():
-        c.observe(update, names="value")
-    update()
-    caption = ("Move m down to 3 and L below 1: when the grid misses the posterior's mass, log p(x) is badly "
-               "wrong. At x = 2 the two posterior modes both need grid points.")
-    return explorer_layout([*controls.values(), reset_button(list(controls.values()))], live, readout, caption)

@@ -144,3 +144,9 @@ def test_binary_model_refuses_too_many_latents():
     m = E.BinaryLatentModel.random(31, 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match="enumeration is limited"):
         m.log_p_x(np.zeros((1, 1)))
+
+
+def test_binary_model_rejects_x_of_the_wrong_width():
+    m = E.BinaryLatentModel.random(3, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"x must have shape \(n_data, 2\)"):
+        m.log_p_x(np.zeros((4, 3)))
