@@ -1,0 +1,427 @@
+"""The evidence lower bound (ELBO): exact, by Monte Carlo, its two forms, the gap KL(q || p(z|x)), and L_k.
+
+For any distribution q(z) over the latent variable,
+
+    log p(x) = ELBO(q) + KL(q || p(z|x)),
+    ELBO(q)  = E_q[log p(x, z)] + H(q)                 (joint + entropy form)
+             = E_q[log p(x | z)] - KL(q || p(z))       (reconstruction - prior-KL form).
+
+Exact computations (no sampling error):
+
+- discrete z (``DiscreteMixture``): q is a table of probabilities and expectations are sums over z;
+- a Gaussian q(z) = N(mu, sigma^2) for a model with one latent dimension (``NonlinearModel1D``): expectations by
+  Gauss-Hermite quadrature, E_q[f(z)] = sum_i w_i f(mu + sigma * eps_i). The nodes eps_i play the role of the
+  reparameterized noise; the rule is exact when log p(x, z) is a polynomial of degree < 2 * n_nodes in z, which
+  is the case for ``NonlinearModel1D`` (degree 4) and ``LinearGaussian``;
+- ``LinearGaussian`` with a diagonal Gaussian q in any dimension: closed forms.
+
+Shapes: x is (n_data, d_x) (a 1-D array when d_x = 1); the Gaussian parameters mu, sigma are (..., n_data, d_z)
+with any leading axes (e.g. a grid of q's); results are (..., n_data). Discrete q tables are (..., n_data, K).
+Everything is in nats, per data point.
+"""
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+
+from lvmlib import _checks
+from lvmlib.distributions import entropy_normal, kl_discrete, kl_normal, log_normal, log_normal_diag
+from lvmlib.examples import DiscreteMixture, LinearGaussian
+from lvmlib.logspace import log_mean_exp
+
+__all__ = [
+    "ELBOTerms",
+    "elbo_terms_discrete",
+    "elbo_discrete",
+    "kl_posterior_discrete",
+    "elbo_monte_carlo_discrete",
+    "elbo_terms_gaussian",
+    "elbo_gaussian",
+    "kl_posterior_gaussian",
+    "elbo_monte_carlo",
+    "iwae_bound",
+    "elbo_map",
+    "GaussianFit",
+    "fit_gaussian_q",
+    "fit_gaussian_forward_kl",
+    "kl_forward_gaussian",
+]
+
+N_NODES = 64  # Gauss-Hermite nodes: exact for polynomial log p(x, z) of degree < 128
+
+
+@dataclass
+class ELBOTerms:
+    """The pieces of the ELBO for one q, each of shape (..., n_data), in nats per data point.
+
+    expected_log_p_xz : E_q[log p(x, z)].
+    entropy : H(q) = -E_q[log q(z)].
+    expected_log_p_x_given_z : E_q[log p(x | z)] (the "reconstruction" term).
+    kl_prior : KL(q || p(z)).
+    """
+
+    expected_log_p_xz: np.ndarray
+    entropy: np.ndarray
+    expected_log_p_x_given_z: np.ndarray
+    kl_prior: np.ndarray
+
+    @property
+    def elbo(self):
+        """E_q[log p(x, z)] + H(q)."""
+        return self.expected_log_p_xz + self.entropy
+
+    @property
+    def elbo_prior_form(self):
+        """E_q[log p(x | z)] - KL(q || p(z)); equal to :attr:`elbo` up to rounding."""
+        return self.expected_log_p_x_given_z - self.kl_prior
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# discrete z: sums over the K latent values
+# ---------------------------------------------------------------------------------------------------------------
+def _check_discrete(model, q):
+    if not isinstance(model, DiscreteMixture):
+        raise ValueError(f"model must be a DiscreteMixture for a table q, got {type(model).__name__}.")
+    q = _checks.probabilities(q, "q")
+    if q.shape[-1] != model.n_components:
+        raise ValueError(f"q must have {model.n_components} probabilities on its last axis (one per value of z), "
+                         f"got shape {q.shape}.")
+    return q
+
+
+def _expect_table(q, table):
+    """sum_z q(z) table(z) with 0 * (-inf) = 0 (a value q never visits does not count)."""
+    return np.where(q > 0, q * np.where(q > 0, table, 0.0), 0.0).sum(axis=-1)
+
+
+def elbo_terms_discrete(model, x, q):
+    """The ELBO's terms for a DiscreteMixture and a table q(z).
+
+    x : (n_data, d_x). q : probabilities of shape (..., n_data, K) or (K,), rows summing to one (zeros allowed).
+    Returns :class:`ELBOTerms` with arrays of shape (..., n_data).
+    """
+    q = _check_discrete(model, q)
+    log_p_x_given_z = model.log_p_x_given_z(x)  # (n_data, K)
+    log_p_z = model.log_p_z()
+    with np.errstate(divide="ignore"):
+        log_q = np.log(q)
+    return ELBOTerms(
+        expected_log_p_xz=_expect_table(q, log_p_x_given_z + log_p_z),
+        entropy=-_expect_table(q, log_q),
+        expected_log_p_x_given_z=_expect_table(q, np.broadcast_to(log_p_x_given_z, np.broadcast_shapes(
+            q.shape, log_p_x_given_z.shape))),
+        kl_prior=kl_discrete(q, log_p_z),
+    )
+
+
+def elbo_discrete(model, x, q):
+    """Exact ELBO(q) = sum_z q(z) [log p(x, z) - log q(z)] for a DiscreteMixture; shape (..., n_data)."""
+    return elbo_terms_discrete(model, x, q).elbo
+
+
+def kl_posterior_discrete(model, x, q):
+    """Exact KL(q || p(z|x)) = sum_z q(z) [log q(z) - log p(z|x)], computed from the posterior; (..., n_data)."""
+    q = _check_discrete(model, q)
+    return kl_discrete(q, model.log_posterior(x))
+
+
+def elbo_monte_carlo_discrete(model, x, q, n_samples, rng):
+    """Monte Carlo ELBO with z_s ~ q: mean_s [log p(x, z_s) - log q(z_s)].
+
+    q : (n_data, K) or (K,). Returns (estimate, std_error), each of shape (n_data,); std_error is the sample
+    standard deviation over sqrt(n_samples), NaN for n_samples = 1 (one sample has no spread).
+    """
+    q = _check_discrete(model, q)
+    n_samples = _checks.positive_int(n_samples, "n_samples")
+    rng = _checks.generator(rng)
+    log_p_xz = model.log_p_xz(x)
+    q = np.broadcast_to(q, log_p_xz.shape)
+    cum = np.cumsum(q, axis=-1)
+    u = rng.random((n_samples, q.shape[0], 1))
+    z = np.minimum((u > cum).sum(axis=-1), q.shape[-1] - 1)  # (n_samples, n_data) inverse-CDF draws
+    rows = np.arange(q.shape[0])
+    with np.errstate(divide="ignore"):
+        log_w = log_p_xz[rows, z] - np.log(q[rows, z])
+    return _mean_and_se(log_w)
+
+
+def _mean_and_se(values):
+    n = values.shape[0]
+    se = values.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(values.shape[1:], np.nan)
+    return values.mean(axis=0), se
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gaussian q(z) = N(mu, diag(sigma^2)) for continuous models
+# ---------------------------------------------------------------------------------------------------------------
+def _prepare_gaussian(model, x, mu, sigma):
+    x = model._as_x(x)
+    mu = _checks.as_float_array(mu, "mu")
+    sigma = _checks.positive(sigma, "sigma")
+    shape = np.broadcast_shapes(mu.shape, sigma.shape, (x.shape[0], model.d_z))
+    return x, np.broadcast_to(mu, shape), np.broadcast_to(sigma, shape)
+
+
+def _gauss_hermite(n_nodes):
+    """Nodes eps_i and weights w_i (summing to one) with sum_i w_i f(eps_i) ~ E[f(eps)], eps ~ N(0, 1)."""
+    return _gauss_hermite_cached(_checks.positive_int(n_nodes, "n_nodes"))
+
+
+@lru_cache(maxsize=8)
+def _gauss_hermite_cached(n_nodes):
+    eps, w = hermegauss(n_nodes)
+    eps.flags.writeable = False
+    w = w / w.sum()
+    w.flags.writeable = False
+    return eps, w
+
+
+def _expect_1d(fn, mu, sigma, n_nodes):
+    """E_q[fn(z)] for q = N(mu, sigma^2), d_z = 1, by Gauss-Hermite; fn maps (n_nodes, ..., n_data, 1) to
+    (n_nodes, ..., n_data)."""
+    eps, w = _gauss_hermite(n_nodes)
+    z = mu + sigma * eps.reshape((-1,) + (1,) * mu.ndim)
+    return np.tensordot(w, fn(z), axes=1)
+
+
+def _require_exact(model):
+    if not isinstance(model, LinearGaussian) and model.d_z != 1:
+        raise ValueError(f"the exact ELBO of a Gaussian q needs d_z = 1 (quadrature) or a LinearGaussian model "
+                         f"(closed form), got d_z = {model.d_z}; use elbo_monte_carlo instead.")
+
+
+def _linear_gaussian_terms(model, x, mu, sigma):
+    """Closed forms for LinearGaussian: E_q ||x - W z - b||^2 = ||x - W mu - b||^2 + sum_ij W_ij^2 sigma_j^2."""
+    resid = x - mu @ model.W.T - model.b  # (..., n_data, d_x)
+    sq = (resid**2).sum(-1) + (sigma**2) @ (model.W**2).sum(0)
+    expected_log_p_x_given_z = -0.5 * model.d_x * np.log(2 * np.pi * model.sigma_x**2) - 0.5 * sq / model.sigma_x**2
+    expected_log_p_z = (-0.5 * np.log(2 * np.pi) - 0.5 * (mu**2 + sigma**2)).sum(-1)
+    return expected_log_p_x_given_z + expected_log_p_z, expected_log_p_x_given_z
+
+
+def elbo_terms_gaussian(model, x, mu, sigma, n_nodes=N_NODES):
+    """The ELBO's terms for a continuous model (prior N(0, I)) and q(z) = N(mu, diag(sigma^2)), exactly.
+
+    model : a ContinuousLVM with d_z = 1 (Gauss-Hermite quadrature) or a LinearGaussian (closed form).
+    x : (n_data, d_x). mu, sigma : broadcastable to (..., n_data, d_z), sigma > 0.
+    Returns :class:`ELBOTerms` of shape (..., n_data).
+    """
+    _require_exact(model)
+    x, mu, sigma = _prepare_gaussian(model, x, mu, sigma)
+    if isinstance(model, LinearGaussian):
+        e_joint, e_recon = _linear_gaussian_terms(model, x, mu, sigma)
+    else:
+        e_joint = _expect_1d(lambda z: model.log_p_xz(x, z), mu, sigma, n_nodes)
+        e_recon = _expect_1d(lambda z: model.log_p_x_given_z(x, z), mu, sigma, n_nodes)
+    return ELBOTerms(
+        expected_log_p_xz=e_joint,
+        entropy=entropy_normal(sigma).sum(-1),
+        expected_log_p_x_given_z=e_recon,
+        kl_prior=kl_normal(mu, sigma, 0.0, 1.0).sum(-1),
+    )
+
+
+def elbo_gaussian(model, x, mu, sigma, n_nodes=N_NODES):
+    """Exact ELBO of q = N(mu, diag(sigma^2)): E_q[log p(x, z)] + H(q), shape (..., n_data)."""
+    return elbo_terms_gaussian(model, x, mu, sigma, n_nodes).elbo
+
+
+def kl_posterior_gaussian(model, x, mu, sigma, n_nodes=N_NODES):
+    """Exact KL(q || p(z|x)) for q = N(mu, diag(sigma^2)), computed from the posterior itself; (..., n_data).
+
+    LinearGaussian: the closed-form KL between Gaussians (posterior covariance through its Cholesky factor).
+    d_z = 1: E_q[log q(z) - log p(z|x)] by Gauss-Hermite, with log p(z|x) = log p(x, z) - log p(x).
+    """
+    _require_exact(model)
+    x, mu, sigma = _prepare_gaussian(model, x, mu, sigma)
+    if isinstance(model, LinearGaussian):
+        mean, cov = model.posterior(x)  # (n_data, d_z), (d_z, d_z)
+        chol = np.linalg.cholesky(cov)
+        inv_cov = np.linalg.solve(chol.T, np.linalg.solve(chol, np.eye(model.d_z)))
+        diff = mean - mu
+        maha = np.einsum("...i,ij,...j->...", diff, inv_cov, diff)
+        trace = (sigma**2 * np.diag(inv_cov)).sum(-1)
+        log_det_ratio = 2 * np.log(np.diag(chol)).sum() - 2 * np.log(sigma).sum(-1)
+        return 0.5 * (trace + maha - model.d_z + log_det_ratio)
+    log_p_x = model.log_p_x(x)
+    return _expect_1d(lambda z: log_normal_diag(z, mu, sigma) - (model.log_p_xz(x, z) - log_p_x), mu, sigma,
+                      n_nodes)
+
+
+def _reparameterized_log_w(model, x, mu, sigma, eps):
+    """z = mu + sigma * eps and log w = log p(x, z) - log q(z), shape eps.shape[:-1]."""
+    z = mu + sigma * eps
+    return model.log_p_xz(x, z) - log_normal_diag(z, mu, sigma)
+
+
+def elbo_monte_carlo(model, x, mu, sigma, n_samples, rng, form="joint"):
+    """Monte Carlo ELBO with reparameterized samples z_s = mu + sigma * eps_s, eps_s ~ N(0, I).
+
+    form : "joint" averages log p(x, z_s) - log q(z_s); "prior" averages log p(x | z_s) and subtracts the exact
+        KL(q || p(z)) (less variance: only the reconstruction term is sampled).
+    mu, sigma : broadcastable to (..., n_data, d_z). Returns (estimate, std_error), each (..., n_data), unbiased
+    for the exact ELBO; std_error is NaN when n_samples = 1 (one sample has no spread).
+    """
+    if form not in ("joint", "prior"):
+        raise ValueError(f"form must be 'joint' or 'prior', got {form!r}.")
+    n_samples = _checks.positive_int(n_samples, "n_samples")
+    rng = _checks.generator(rng)
+    x, mu, sigma = _prepare_gaussian(model, x, mu, sigma)
+    eps = rng.standard_normal((n_samples, *mu.shape))
+    if form == "joint":
+        values = _reparameterized_log_w(model, x, mu, sigma, eps)
+    else:
+        values = model.log_p_x_given_z(x, mu + sigma * eps) - kl_normal(mu, sigma, 0.0, 1.0).sum(-1)
+    return _mean_and_se(values)
+
+
+def iwae_bound(model, x, mu, sigma, k, rng, n_repeats=200):
+    """Estimate the importance-weighted bound L_k = E[log (1/k) sum_i w_i] (Burda et al. 2015), z_i ~ q iid.
+
+    L_1 is the ELBO; L_k <= L_{k+1} <= log p(x) and L_k -> log p(x) as k grows. Each of ``n_repeats`` independent
+    sets of k samples gives one log-mean-exp; their mean estimates L_k without bias.
+    Returns (estimate, std_error), each (..., n_data).
+    """
+    k = _checks.positive_int(k, "k")
+    n_repeats = _checks.positive_int(n_repeats, "n_repeats", minimum=2)
+    rng = _checks.generator(rng)
+    x, mu, sigma = _prepare_gaussian(model, x, mu, sigma)
+    eps = rng.standard_normal((n_repeats, k, *mu.shape))
+    log_w = _reparameterized_log_w(model, x, mu, sigma, eps)  # (n_repeats, k, ..., n_data)
+    return _mean_and_se(log_mean_exp(log_w, axis=1))
+
+
+def elbo_map(model, x, mu_values, log_sigma_values, n_nodes=32):
+    """Exact ELBO over a grid of 1-D Gaussian q's, for contour maps.
+
+    x : a single data point, shape (1, d_x) (or (1,) when d_x = 1). mu_values (a,), log_sigma_values (b,).
+    Returns an array of shape (b, a): rows follow log sigma, columns follow mu.
+    """
+    mu_values = _checks.as_float_array(mu_values, "mu_values", ndim=1)
+    log_sigma_values = _checks.as_float_array(log_sigma_values, "log_sigma_values", ndim=1)
+    mu = np.broadcast_to(mu_values[None, :, None, None], (log_sigma_values.size, mu_values.size, 1, 1))
+    sigma = np.broadcast_to(np.exp(log_sigma_values)[:, None, None, None], mu.shape)
+    return elbo_gaussian(model, x, mu, sigma, n_nodes)[..., 0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# fitting q: gradient ascent on the ELBO (KL(q || p), mode seeking) and moment matching (KL(p || q), mass covering)
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class GaussianFit:
+    """Result of :func:`fit_gaussian_q`.
+
+    mu, log_sigma, elbo : the final q and its exact ELBO (nats).
+    history : array (n_iter + 1, 3), columns mu, log sigma, ELBO, starting with the initial q.
+    converged : whether the gradient norm fell below tol within max_iter.
+    """
+
+    mu: float
+    log_sigma: float
+    elbo: float
+    history: np.ndarray
+    converged: bool
+
+    @property
+    def n_iter(self):
+        return self.history.shape[0] - 1
+
+
+def _one_point(model, x):
+    x = model._as_x(x)
+    if x.shape[0] != 1 or model.d_z != 1:
+        raise ValueError(f"fitting q needs one data point (x of shape (1, d_x)) and d_z = 1, got x {x.shape} and "
+                         f"d_z = {model.d_z}.")
+    return x
+
+
+def _elbo_and_grad(model, x, theta, n_nodes, h=1e-5):
+    """ELBO and its gradient in (mu, log sigma) by the reparameterization z = mu + sigma * eps at the quadrature
+    nodes: dELBO/dmu = E[f'(z)], dELBO/dlog sigma = E[f'(z) sigma eps] + 1, with f = log p(x, z)."""
+    mu, log_sigma = theta
+    sigma = np.exp(log_sigma)
+    eps, w = _gauss_hermite(n_nodes)
+    z = (mu + sigma * eps)[:, None, None]
+    f = model.log_p_xz(x, z)[:, 0]
+    df = (model.log_p_xz(x, z + h)[:, 0] - model.log_p_xz(x, z - h)[:, 0]) / (2 * h)
+    elbo = w @ f + entropy_normal(sigma)
+    return float(elbo), np.array([w @ df, w @ (df * sigma * eps) + 1.0])
+
+
+def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter=500, tol=1e-7,
+                   n_nodes=N_NODES):
+    """Maximize the exact ELBO over q = N(mu, sigma^2) by gradient ascent on (mu, log sigma).
+
+    Each step goes along the gradient, with a backtracking line search (the step halves until the ELBO rises, and
+    grows by half after a success) and moves of at most 1 per coordinate, so the ELBO never decreases.
+    Equivalent to minimizing KL(q || p(z|x)) over Gaussians: from a start near one mode of a bimodal posterior it
+    settles on that mode.
+
+    model : a ContinuousLVM with d_z = 1 (e.g. NonlinearModel1D, LinearGaussian). x : one data point (1, d_x).
+    max_iter, tol : stop when the gradient norm is below tol, or warn after max_iter steps.
+    Returns :class:`GaussianFit`.
+    """
+    x = _one_point(model, x)
+    max_iter = _checks.positive_int(max_iter, "max_iter")
+    step = float(_checks.positive(step_size, "step_size"))
+    tol = float(_checks.positive(tol, "tol"))
+    theta = np.array([float(mu0), float(log_sigma0)])
+    elbo, grad = _elbo_and_grad(model, x, theta, n_nodes)
+    history = [(*theta, elbo)]
+    converged = False
+    for _ in range(max_iter):
+        if np.linalg.norm(grad) < tol:
+            converged = True
+            break
+        for _halving in range(60):
+            move = step * grad
+            move *= min(1.0, 1.0 / np.abs(move).max())
+            candidate = theta + move
+            new_elbo, new_grad = _elbo_and_grad(model, x, candidate, n_nodes)
+            if new_elbo >= elbo + 1e-4 * (move @ grad):
+                break
+            step /= 2
+        else:  # no step raises the ELBO: we sit at a maximum up to rounding
+            converged = True
+            break
+        theta, elbo, grad, step = candidate, new_elbo, new_grad, step * 1.5
+        history.append((*theta, elbo))
+    else:
+        converged = np.linalg.norm(grad) < tol
+    if not converged:
+        warnings.warn(f"fit_gaussian_q stopped after max_iter={max_iter} steps with gradient norm "
+                      f"{np.linalg.norm(grad):.2e} > tol={tol:g}; raise max_iter.", RuntimeWarning, stacklevel=2)
+    return GaussianFit(mu=theta[0], log_sigma=theta[1], elbo=elbo, history=np.array(history), converged=converged)
+
+
+def fit_gaussian_forward_kl(model, x):
+    """The Gaussian q minimizing KL(p(z|x) || q): it matches the posterior's mean and variance (mass covering).
+
+    model : LinearGaussian (closed-form posterior; any d_z, the diagonal of the covariance is used) or a model with
+    ``posterior_on_grid`` (e.g. NonlinearModel1D), whose moments are integrated by the trapezoid rule.
+    x : one data point. Returns (mu, sigma), arrays of shape (d_z,).
+    """
+    x = model._as_x(x)
+    if x.shape[0] != 1:
+        raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
+    if isinstance(model, LinearGaussian):
+        mean, cov = model.posterior(x)
+        return mean[0], np.sqrt(np.diag(cov))
+    if not hasattr(model, "posterior_on_grid"):
+        raise ValueError(f"model must be a LinearGaussian or have posterior_on_grid, got {type(model).__name__}.")
+    grid, density = model.posterior_on_grid(x)
+    mean = np.trapezoid(grid * density[0], grid)
+    var = np.trapezoid((grid - mean) ** 2 * density[0], grid)
+    return np.array([mean]), np.array([np.sqrt(var)])
+
+
+def kl_forward_gaussian(model, x, mu, sigma):
+    """KL(p(z|x) || q) for q = N(mu, sigma^2) and a model with ``posterior_on_grid`` (trapezoid rule); a float."""
+    x = model._as_x(x)
+    grid, density = model.posterior_on_grid(x)
+    log_post = model.log_p_xz_on_grid(x)[0] - model.log_p_x(x)[0]
+    integrand = np.where(density[0] > 0, density[0] * (log_post - log_normal(grid, mu, sigma)), 0.0)
+    return float(np.trapezoid(integrand, grid))
