@@ -16,7 +16,7 @@ SHA256 = {
     "faithful.csv": "5dfcf421dcb47d5eb6ae413b9d19cee9c467d0d851ad6696cb8a2f9c611d67ad",
     "digits_8x8.npz": "b2dab7b501728c22e9119ad76740b2e17c77a231e42d1e592380d90886f1a05e",
     "mnist_5k.npz": "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4",
-    "vae_digits_8x8.pt": "352e459c48bf087a2e3dca5bf5a62381ce5cf1eae487103940a058e30d6d0fbc",
+    "vae_digits_8x8.pt": "03294de272eb3022116b0ee8a35d7a6967518f2f7303d2d86d4e68206b671168",
 }
 
 

@@ -218,3 +218,19 @@ def test_training_throughput_is_measured_for_both_loops(digits):
     model = vae.VAE(vae.VAEConfig(d_x=64, d_z=2), torch.Generator().manual_seed(10))
     history = vae.train(model, digits[0][:300], 1, vae.make_generator(0, "cpu"), progress=False)
     assert rate > 0 and history["images_per_s"][0] > 0
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_training_loss_is_the_mean_negative_elbo(digits, likelihood):
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=3, likelihood=likelihood, beta=0.5), torch.Generator().manual_seed(0))
+    x = model.as_x(digits[1][:50])
+    with torch.no_grad():
+        fused = model.training_loss(x, torch.Generator().manual_seed(1))
+        per_point = model.negative_elbo(x, torch.Generator().manual_seed(1))
+    assert torch.isclose(fused, per_point.mean(), rtol=1e-5)
+
+
+def test_tile_images_places_each_image():
+    tiles = vae.tile_images(np.arange(3 * 4).reshape(3, 4), (2, 2), n_cols=2, pad=1)
+    assert tiles.shape == (5, 5) and tiles[0, 0] == 0 and tiles[0, 3] == 4 and tiles[3, 0] == 8
+    assert np.isnan(tiles[3, 3]) and np.isnan(tiles[2, 0])
