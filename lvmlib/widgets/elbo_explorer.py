@@ -250,7 +250,7 @@ def _mc_controls():
     return mode, n_samples, resample
 
 
-def continuous_explorer(model=None, x=2.0, mu=0.0, log_sigma=0.0, dpi=72):
+def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
     """Move q(z) = N(μ_q, σ_q²) against p(z|x) of the 1-D nonlinear model; returns an ipywidgets container."""
     model = NonlinearModel1D() if model is None else model
     mu_s = slider("μ_q", *MU_RANGE, value=mu, step=0.01)
@@ -276,7 +276,7 @@ def continuous_explorer(model=None, x=2.0, mu=0.0, log_sigma=0.0, dpi=72):
     extent = (*MU_RANGE, *LOG_SIGMA_RANGE)
     image = ax_m.imshow(np.zeros((MAP_LOG_SIGMA.size, MAP_MU.size)), origin="lower", extent=extent,
                         aspect="auto", cmap="Greens", vmin=-MAP_DEPTH, vmax=0.0, interpolation="bilinear")
-    contours = {"artist": None}
+    contours = {"artist": None, "best": 0.0}
     (path_line,) = ax_m.plot([], [], ".-", color=COLORS["highlight"], ms=3, lw=1, label="fit path")
     (best_marker,) = ax_m.plot([], [], "*", color=COLORS["highlight"], ms=12)
     (current,) = ax_m.plot([], [], "o", color=COLORS["q"], mec="k", ms=8, label="q")
@@ -293,6 +293,7 @@ def continuous_explorer(model=None, x=2.0, mu=0.0, log_sigma=0.0, dpi=72):
         x_arr = np.array([[x_s.value]])
         elbo_map = lvm_elbo.elbo_map(model, x_arr, MAP_MU, MAP_LOG_SIGMA) - model.log_p_x(x_arr)[0]
         image.set_data(np.maximum(elbo_map, -MAP_DEPTH))
+        contours["best"] = float(elbo_map.max())  # best ELBO - log p(x) on the map: the global maximum, roughly
         if contours["artist"] is not None:
             contours["artist"].remove()
         contours["artist"] = ax_m.contour(MAP_MU, MAP_LOG_SIGMA, elbo_map, levels=[-8, -4, -2, -1, -0.5, -0.1],
@@ -346,8 +347,14 @@ def continuous_explorer(model=None, x=2.0, mu=0.0, log_sigma=0.0, dpi=72):
             time.sleep(0.02)
         best_marker.set_data([fit.mu], [fit.log_sigma])
         gap = float(model.log_p_x(x_arr)[0] - fit.elbo)
-        why = ("p(z|x) has two modes and a Gaussian only one: the best Gaussian sits on one mode and the gap "
-               "cannot close." if gap > 1e-3 else "the posterior is close to Gaussian, so the gap nearly closes.")
+        if gap > -contours["best"] + 0.05:
+            why = ("This is a local maximum: the map has a higher peak elsewhere. Gradient ascent only climbs the "
+                   "hill it starts on; move q and fit again.")
+        elif gap > 1e-3:
+            why = ("p(z|x) has two modes and a Gaussian only one: the best Gaussian sits on one mode and the gap "
+                   "cannot close.")
+        else:
+            why = "The posterior is close to Gaussian, so the gap (nearly) closes."
         status.value = (f"<b>fit q</b>: {fit.n_iter} gradient steps, ELBO {fit.elbo:.4f}, remaining gap "
                         f"KL = {gap:.4f} nats at μ_q = {fit.mu:.4f}, log σ_q = {fit.log_sigma:.4f}. {why}")
         update()
