@@ -1,0 +1,79 @@
+"""Tests for the EM stepper: its update function over the whole slider range, and the front end's wiring."""
+
+import ipywidgets as widgets
+import numpy as np
+import pytest
+
+from lvmlib.examples import three_cluster_mixture
+from lvmlib.mixtures import fit_em
+from lvmlib.widgets import em_stepper as es
+
+
+def _find(widget, cls):
+    """All descendants of ``widget`` (itself included) that are instances of ``cls``."""
+    found = [widget] if isinstance(widget, cls) else []
+    for child in getattr(widget, "children", ()):
+        found += _find(child, cls)
+    return found
+
+
+def test_default_fit_converges_in_a_handful_of_iterations():
+    fit = es.default_fit()
+    assert fit.result.converged and 5 <= fit.result.n_iter <= 40
+    assert fit.X.shape == (272, 2) and np.allclose(fit.X.mean(0), 0) and np.allclose(fit.X.std(0), 1)
+
+
+@pytest.mark.parametrize("fit", ["default", "abc"])
+def test_update_over_the_whole_range(fit):
+    if fit == "default":
+        fit = es.default_fit()
+    else:
+        X = three_cluster_mixture().sample(150, np.random.default_rng(0))[1]
+        fit = es.StepperFit(X, fit_em(X, 3, rng=np.random.default_rng(1), max_iter=8, tol=1e-3))
+    K = len(fit.result.weights)
+    states = [es.em_stepper_update(s, fit) for s in range(fit.n_steps + 1)]
+    for st in states:
+        numbers = [st.log_lik, st.elbo, *st.curve_log_lik, *st.curve_elbo]
+        assert np.all(np.isfinite(numbers)) and np.all(np.isfinite(st.resp))
+        assert st.resp.shape == (len(fit.X), K) and np.allclose(st.resp.sum(1), 1.0)
+        assert st.elbo <= st.log_lik + 1e-12
+        assert len(st.curve_steps) == st.step + 1
+    assert states[0].phase == "init" and np.allclose(states[0].resp, 1 / K)
+    for st in states[1::2]:
+        assert st.phase == "E" and abs(st.gap) < 1e-10  # the E-step closes the gap
+    for st in states[2::2]:
+        assert st.phase == "M"
+    log_liks = [st.log_lik for st in states]
+    assert np.all(np.diff(log_liks) >= -1e-12)  # never decreases, half-step by half-step
+    # the numbers computed from the parameters agree with the history fit_em recorded
+    assert np.allclose(log_liks[1:], [h[1] for h in fit.result.half_steps], atol=1e-12)
+    assert np.allclose([st.elbo for st in states[1:]], [h[2] for h in fit.result.half_steps], atol=1e-10)
+    assert np.allclose(states[-1].curve_log_lik, log_liks)
+
+
+@pytest.mark.parametrize("step", [-1, 0.5, True, 10_000])
+def test_update_rejects_steps_outside_the_slider(step):
+    with pytest.raises(ValueError, match="step must be a whole number in"):
+        es.em_stepper_update(step)
+
+
+def test_front_end_wiring():
+    box = es.em_stepper()
+    (step_s,) = [s for s in _find(box, widgets.IntSlider) if s.description == "iteration"]
+    (play,) = _find(box, widgets.Play)
+    fit = es.default_fit()
+    assert step_s.max == play.max == fit.n_steps and step_s.min == 0
+    readout = [h for h in _find(box, widgets.HTML) if "lvm-readout" in h.value][0]
+    for name in ("log_lik", "elbo", "gap", "iteration"):
+        assert f"data-name='{name}'" in readout.value
+    image = _find(box, widgets.Image)[0]
+    before = image.value
+    step_s.value = 3
+    st = es.em_stepper_update(3)
+    assert f"data-name='log_lik'>{st.log_lik:.4f}<" in readout.value
+    assert f"data-name='elbo'>{st.elbo:.4f}<" in readout.value
+    assert image.value != before
+    (reset,) = [b for b in _find(box, widgets.Button) if b.description == "reset"]
+    reset.click()
+    assert step_s.value == 0
+    assert f"data-name='elbo'>{es.em_stepper_update(0).elbo:.4f}<" in readout.value
