@@ -106,13 +106,13 @@ def elbo_terms_discrete(model, x, q):
     q = _check_discrete(model, q)
     log_p_x_given_z = model.log_p_x_given_z(x)  # (n_data, K)
     log_p_z = model.log_p_z()
+    q = np.broadcast_to(q, np.broadcast_shapes(q.shape, log_p_x_given_z.shape))  # (..., n_data, K)
     with np.errstate(divide="ignore"):
         log_q = np.log(q)
     return ELBOTerms(
         expected_log_p_xz=_expect_table(q, log_p_x_given_z + log_p_z),
         entropy=-_expect_table(q, log_q),
-        expected_log_p_x_given_z=_expect_table(q, np.broadcast_to(log_p_x_given_z, np.broadcast_shapes(
-            q.shape, log_p_x_given_z.shape))),
+        expected_log_p_x_given_z=_expect_table(q, log_p_x_given_z),
         kl_prior=kl_discrete(q, log_p_z),
     )
 
@@ -351,7 +351,7 @@ def _elbo_and_grad(model, x, theta, n_nodes, h=1e-5):
     return float(elbo), np.array([w @ df, w @ (df * sigma * eps) + 1.0])
 
 
-def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter=500, tol=1e-7,
+def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter=1000, tol=1e-6,
                    n_nodes=N_NODES):
     """Maximize the exact ELBO over q = N(mu, sigma^2) by gradient ascent on (mu, log sigma).
 

@@ -64,7 +64,3 @@ def test_hints_and_solutions_print(capsys):
         ex.solution()
     assert "Hint" in capsys.readouterr().out
 
-
-def test_elbo_of_answer_reaches_log_px_at_the_posterior():
-    q = softmax(ch05.MIXTURE.log_p_xz(np.array([[0.0, 1.0]]))[0])
-    assert abs(ch05.elbo_of_answer(q) - ch05.MIXTURE.log_p_x(np.array([[0.0, 1.0]]))[0]) < 1e-10

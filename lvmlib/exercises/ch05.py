@@ -4,7 +4,6 @@ maximization."""
 import numpy as np
 
 from lvmlib.distributions import kl_normal
-from lvmlib.elbo import elbo_discrete
 from lvmlib.examples import NonlinearModel1D, three_cluster_mixture
 from lvmlib.exercises import Exercise
 from lvmlib.logspace import normalize_log
@@ -74,7 +73,3 @@ ex3 = Exercise(
            (np.array([-1000.0, -1001.0, -1003.0]),)],
 )
 
-
-def elbo_of_answer(q, x=(0.0, 1.0)):
-    """The ELBO (nats) of a learner's q over (A, B, C) at x, to compare with log p(x) after exercise 3."""
-    return float(elbo_discrete(MIXTURE, np.array([x]), np.asarray(q, dtype=float))[0])

@@ -5,17 +5,21 @@ Two explorers, each an update function (plain Python, called by the tests) and a
 Discrete (:func:`discrete_update`, :func:`discrete_explorer`), the three-cluster mixture, z in {A, B, C}:
     sliders "weight of A", "weight of B", "weight of C" (each in [0, 1]; q is the weights divided by their sum,
     uniform if all are 0), "x₁" in [-4, 4] and "x₂" in [-2, 5] (the observation); toggle "exact" /
-    "Monte Carlo" with slider "S" (samples, 1..1000) and a "resample" button; button "E-step: q = p(z|x)".
+    "Monte Carlo" with slider "S" (samples, 1..1000) and a "resample" button; button "E-step: q = p(z|x)" (sets
+    the weights to the exact posterior probabilities, off the sliders' 0.01 grid).
 Continuous (:func:`continuous_update`, :func:`continuous_explorer`), NonlinearModel1D, q(z) = N(μ_q, σ_q²):
     sliders "μ_q" in [-3, 3], "log σ_q" in [-3, 1], "x" in [-1, 4] (the observation); toggle "exact" /
     "Monte Carlo" with slider "S" (1..1000) and "resample"; button "fit q" (gradient ascent on the exact ELBO,
-    animated over the ELBO contour map; the sliders end at the fit, rounded to their 0.01 step).
+    animated over the ELBO contour map; the sliders end exactly at the fit, not on their 0.01 grid).
 
 Readouts (``span.lvm-readout[data-name=...]``, 4 decimals, nats for this one x): ``log_px`` (log p(x)), ``elbo``
 (the exact ELBO) and ``kl`` (the exact KL(q || p(z|x))), always exact, so ELBO + KL = log p(x) up to the last
 digit; in Monte Carlo mode also ``elbo_mc`` (one S-sample estimate) and ``elbo_sd`` (the standard deviation of
 such estimates over repeated draws). The discrete explorer also shows ``q_A``, ``q_B``, ``q_C``. The default mode
 is exact.
+
+Defaults (what the reset button restores): discrete weights (0.6, 0.2, 0.2), x = (-0.5, 1.0); continuous μ_q = 0.5,
+log σ_q = 0.0, x = 2.0; S = 10. Slider steps: weights, μ_q and log σ_q 0.01; x, x₁, x₂ 0.1; S 1.
 """
 
 import io
@@ -127,7 +131,7 @@ def discrete_q(w_a, w_b, w_c):
     return w / w.sum() if w.sum() > 0 else np.full(3, 1 / 3)
 
 
-def discrete_update(w_a, w_b, w_c, x1=0.0, x2=1.0, mode="exact", n_samples=100, seed=0, model=None):
+def discrete_update(w_a, w_b, w_c, x1=-0.5, x2=1.0, mode="exact", n_samples=100, seed=0, model=None):
     """The discrete explorer's numbers for q = (w_a, w_b, w_c) / sum and the observation x = (x1, x2).
 
     model : a DiscreteMixture with three components (default three_cluster_mixture()).
@@ -334,14 +338,15 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
 
     def on_fit(_):
         x_arr = np.array([[x_s.value]])
-        fit = lvm_elbo.fit_gaussian_q(model, x_arr, mu_s.value, ls_s.value, max_iter=400, tol=1e-6)
+        fit = lvm_elbo.fit_gaussian_q(model, x_arr, mu_s.value, ls_s.value)
         path = fit.history
         frames = np.unique(np.round(np.geomspace(1, len(path), 25)).astype(int)) - 1
         for i in frames:
             path_line.set_data(path[: i + 1, 0], path[: i + 1, 1])
             seed["busy"] = True
-            mu_s.value = float(np.clip(round(path[i, 0], 2), *MU_RANGE))
-            ls_s.value = float(np.clip(round(path[i, 1], 2), *LOG_SIGMA_RANGE))
+            last = i == len(path) - 1  # the final frame lands exactly on the fit, the others on the 0.01 grid
+            mu_s.value = float(np.clip(path[i, 0] if last else round(path[i, 0], 2), *MU_RANGE))
+            ls_s.value = float(np.clip(path[i, 1] if last else round(path[i, 1], 2), *LOG_SIGMA_RANGE))
             seed["busy"] = False
             update()
             time.sleep(0.02)
@@ -375,7 +380,7 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
     return layout
 
 
-def discrete_explorer(model=None, x=(0.0, 1.0), dpi=72):
+def discrete_explorer(model=None, x=(-0.5, 1.0), dpi=72):
     """Move q over {A, B, C} against p(z|x) of the three-cluster mixture; returns an ipywidgets container."""
     model = three_cluster_mixture() if model is None else model
     weights = [slider(f"weight of {label}", 0.0, 1.0, value=v, step=0.01)
@@ -438,7 +443,7 @@ def discrete_explorer(model=None, x=(0.0, 1.0), dpi=72):
         posterior = model.posterior(np.array([[x1.value, x2.value]]))[0]
         seed["busy"] = True
         for w, p in zip(weights, posterior, strict=True):
-            w.value = round(float(p), 2)
+            w.value = float(p)  # exact, not rounded to the slider step: the gap closes to the last digit
         seed["busy"] = False
         update()
 
