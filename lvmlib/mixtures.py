@@ -1,7 +1,8 @@
 """Gaussian mixtures in log space and the EM algorithm that fits them.
 
 The model: z ~ Categorical(weights), x | z = k ~ N(means[k], covs[k]). Every density goes through Cholesky
-factors (:func:`lvmlib.distributions.log_mvn`) and every sum over z through logsumexp.
+factors (the same numbers as :func:`lvmlib.distributions.log_mvn`, see :func:`_log_gaussian`) and every sum over
+z through logsumexp.
 
 Shapes: ``X`` is (n, d); ``weights`` (K,); ``means`` (K, d); ``covs`` and ``chols`` (K, d, d) for both
 covariance types (with ``covariance_type="diag"`` the off-diagonal entries are zero); responsibilities
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lvmlib import _checks
-from lvmlib.distributions import cholesky, log_mvn
+from lvmlib.distributions import LOG_2PI, cholesky
 from lvmlib.examples import DiscreteMixture
 
 __all__ = [
@@ -85,8 +86,21 @@ def log_joint(X, weights, means, chols):
                          f"cholesky(covs)), got {chols.shape}.")
     out = np.empty((X.shape[0], K), order="F")  # column-major: reductions over k stay fast
     for k in range(K):
-        out[:, k] = log_mvn(X, means[k], chols[k]) + log_w[k]
+        out[:, k] = _log_gaussian(X, means[k], chols[k]) + log_w[k]
     return out
+
+
+def _log_gaussian(X, mu, chol):
+    """log N(x_i; mu, L L^T) for every row of X, shape (n,); the same numbers as ``log_mvn(X, mu, chol)``.
+
+    Applies the inverse of the d x d factor L to all points with one matrix product (as scikit-learn does with
+    its "precision Cholesky"), instead of ``log_mvn``'s triangular solve against an (d, n) right-hand side:
+    scipy's threaded triangular solve can cost milliseconds per call when the CPU is shared, and EM calls it
+    K times per iteration. Tests check the two agree.
+    """
+    y = (X - mu) @ np.linalg.inv(chol).T               # (n, d): rows are L^{-1}(x_i - mu)
+    log_det = 2.0 * np.log(np.diag(chol)).sum()
+    return -0.5 * (X.shape[1] * LOG_2PI + log_det + (y * y) @ np.ones(X.shape[1]))
 
 
 def _logsumexp_rows(a):

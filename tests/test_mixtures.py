@@ -256,3 +256,12 @@ def test_bad_inputs_name_the_parameter_and_the_fix(abc_data):
         mx.m_step(abc_data, np.full((len(abc_data), 3), 1 / 3), reg_covar=-1.0)
     with pytest.raises(ValueError, match="fewer than n_components = 3 distinct points"):
         mx.kmeans_plusplus(np.ones((10, 2)), 3, rng)
+
+
+def test_log_gaussian_matches_log_mvn_even_when_ill_conditioned():
+    from lvmlib.distributions import log_mvn
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((300, 3)) * [1.0, 1e-3, 10.0]
+    for cov in (np.diag([1.0, 1e-6, 100.0]), np.cov(X.T) + 1e-6 * np.eye(3)):
+        L = cholesky(cov)
+        assert np.allclose(mx._log_gaussian(X, X.mean(0), L), log_mvn(X, X.mean(0), L), rtol=1e-10, atol=1e-8)
