@@ -169,23 +169,3 @@ def test_discrete_front_end_and_e_step():
     c["E-step: q = p(z|x)"].click()
     r = readouts(d)
     assert r["kl"] == 0.0 and r["elbo"] == r["log_px"]  # q = p(z|x) exactly
-
-
-def test_blit_refresh_draws_the_same_picture_as_a_full_redraw():
-    import io
-
-    from matplotlib.figure import Figure
-    from PIL import Image
-
-    fig = Figure(figsize=(3, 2))
-    ax = fig.add_subplot()
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    (line,) = ax.plot([0, 1], [0, 1])
-    live = X.BlitFigure(fig, [line], dpi=50)
-    line.set_data([0, 1], [1, 0])
-    live.refresh()
-    blitted = np.asarray(Image.open(io.BytesIO(live.widget.value)))
-    live.refresh(full=True)
-    full = np.asarray(Image.open(io.BytesIO(live.widget.value)))
-    assert np.array_equal(blitted, full) and live.last_render_ms < 1000

@@ -26,3 +26,22 @@ def test_reset_button_restores_initial_values():
     s.value = 2.0
     button.click()
     assert s.value == 0.5
+
+
+def test_blit_refresh_draws_the_same_picture_as_a_full_redraw():
+    import io
+
+    from PIL import Image
+
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_subplot()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    (line,) = ax.plot([0, 1], [0, 1])
+    live = LiveFigure(fig, dpi=50, animated=[line])
+    line.set_data([0, 1], [1, 0])
+    live.refresh()
+    blitted = np.asarray(Image.open(io.BytesIO(live.widget.value)))
+    live.refresh(full=True)
+    full = np.asarray(Image.open(io.BytesIO(live.widget.value)))
+    assert np.array_equal(blitted, full) and live.last_render_ms < 1000

@@ -17,23 +17,42 @@ class LiveFigure:
 
     Create the figure with ``matplotlib.figure.Figure`` (not pyplot), so it is never displayed twice. Update
     its artists (``set_data``, ``set_ydata`` ...) and call :meth:`refresh`. ``last_render_ms`` records the cost.
+
+    With ``animated`` artists, refreshes blit: everything else (axes, ticks, labels, contour maps) is drawn once and
+    cached as a background, and a refresh pastes it and draws only the animated artists (a few ms instead of tens).
+    Call ``refresh(full=True)`` after changing axis limits or any artist not listed as animated.
     """
 
-    def __init__(self, fig, dpi=80):
+    def __init__(self, fig, dpi=80, animated=()):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.fig = fig
-        self.dpi = dpi
+        fig.set_dpi(dpi)  # render at the figure's own dpi: savefig at another dpi would draw twice
         FigureCanvasAgg(fig)
+        self.animated = list(animated)
+        for artist in self.animated:
+            artist.set_animated(True)
+        self._background = None
         self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.last_render_ms = float("nan")
-        self.refresh()
+        self.refresh(full=True)
 
-    def refresh(self):
-        """Render the figure to PNG and push it to the browser."""
+    def refresh(self, full=False):
+        """Render the figure (only its animated artists, unless ``full``) and push the PNG to the browser."""
+        import numpy as np
+        from PIL import Image
+
         start = time.perf_counter()
+        canvas = self.fig.canvas
+        if full or not self.animated or self._background is None:
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox) if self.animated else None
+        else:
+            canvas.restore_region(self._background)
+        for artist in self.animated:
+            self.fig.draw_artist(artist)
         buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=self.dpi)
+        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
         self.widget.value = buf.getvalue()
         self.last_render_ms = 1e3 * (time.perf_counter() - start)
 

@@ -22,7 +22,6 @@ Defaults (what the reset button restores): discrete weights (0.6, 0.2, 0.2), x =
 log σ_q = 0.0, x = 2.0; S = 10. Slider steps: weights, μ_q and log σ_q 0.01; x, x₁, x₂ 0.1; S 1.
 """
 
-import io
 import time
 from dataclasses import dataclass
 
@@ -156,41 +155,6 @@ def discrete_update(w_a, w_b, w_c, x1=-0.5, x2=1.0, mode="exact", n_samples=100,
 # ---------------------------------------------------------------------------------------------------------------
 # front ends
 # ---------------------------------------------------------------------------------------------------------------
-class BlitFigure(LiveFigure):
-    """LiveFigure that redraws only the artists that move (blitting) and encodes the PNG with light compression.
-
-    ``animated`` artists are left out of the full draw; the rest (axes, ticks, labels, contour maps) is drawn once
-    and cached as a background. ``refresh()`` pastes the background and draws the animated artists on it (a few
-    ms); ``refresh(full=True)`` redraws everything, needed after changing axis limits or static artists.
-    """
-
-    def __init__(self, fig, animated, dpi=72):
-        fig.set_dpi(dpi)
-        self.animated = list(animated)
-        for artist in self.animated:
-            artist.set_animated(True)
-        self._background = None
-        super().__init__(fig, dpi)
-
-    def refresh(self, full=False):
-        from PIL import Image
-
-        start = time.perf_counter()
-        canvas = self.fig.canvas
-        if full or self._background is None:
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            canvas.restore_region(self._background)
-        for artist in self.animated:
-            self.fig.draw_artist(artist)
-        rgba = np.asarray(canvas.buffer_rgba())
-        buf = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
-        self.widget.value = buf.getvalue()
-        self.last_render_ms = 1e3 * (time.perf_counter() - start)
-
-
 class _BoundPanel:
     """log p(x) as a black line, the ELBO as a green bar beneath it, the gap filled in the KL colour, and (in
     Monte Carlo mode) the repeated estimates as dots. The y-range grows in doublings, so it rarely changes."""
@@ -289,8 +253,8 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
     ax_m.legend(loc="upper right", fontsize=8)
     ax_z.set_title("p(z|x) and q(z)", fontsize=10)
     fig.tight_layout()
-    live = BlitFigure(fig, [post_fill, post_line, q_line, ticks, *bound.artists, path_line, best_marker, current],
-                      dpi=dpi)
+    moving = [post_fill, post_line, q_line, ticks, *bound.artists, path_line, best_marker, current]
+    live = LiveFigure(fig, dpi=dpi, animated=moving)
     readout = widgets.HTML()
 
     def draw_map():
@@ -417,7 +381,7 @@ def discrete_explorer(model=None, x=(-0.5, 1.0), dpi=72):
     ax_x.set_title("the observation x (✖) and clusters A, B, C", fontsize=10)
     bound = _BoundPanel(ax_b)
     fig.tight_layout()
-    live = BlitFigure(fig, [x_marker, *post_bars, *q_bars, *mc_counts, *bound.artists], dpi=dpi)
+    live = LiveFigure(fig, animated=[x_marker, *post_bars, *q_bars, *mc_counts, *bound.artists], dpi=dpi)
     readout = widgets.HTML()
 
     def update(_=None):

@@ -21,8 +21,7 @@ from matplotlib.figure import Figure
 
 from lvmlib import _checks
 from lvmlib.plotting import COLORS
-from lvmlib.widgets import explorer_layout, readout_html, reset_button, slider
-from lvmlib.widgets.elbo_explorer import BlitFigure
+from lvmlib.widgets import LiveFigure, explorer_layout, readout_html, reset_button, slider
 
 F_RANGE = (0.1, 6.0)
 SPREAD_RANGE = (0.0, 1.5)
@@ -103,7 +102,7 @@ def jensen_explorer(dpi=80):
     ax.set_ylabel("log f")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    live = BlitFigure(fig, [chord, points, gap_line, top, bottom, title], dpi=dpi)
+    live = LiveFigure(fig, animated=[chord, points, gap_line, top, bottom, title], dpi=dpi)
     readout = widgets.HTML()
     limits = {"value": None}
 
