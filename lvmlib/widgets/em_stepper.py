@@ -10,7 +10,8 @@ Controls
 
 Readouts (``span.lvm-readout[data-name=...]``, 4 decimals, nats *per data point*):
     ``log_lik`` (mean log p(x) under the parameters shown), ``elbo`` (mean ELBO of q and those parameters),
-    ``gap`` (log_lik - elbo = mean KL(q || p(z|x)), zero after every E-step) and ``iteration`` (t, as a number).
+    ``gap`` (log_lik - elbo = mean KL(q || p(z|x)), zero after every E-step). A line above the readouts names the
+    state in words ("iteration 3, after the E-step").
 
 Default fit (:func:`default_fit`): standardized Old Faithful, K = 2, from a deliberately poor initialization
 (both means near the centre, unit covariances: the components must split), ``tol = 1e-6``,
@@ -162,6 +163,8 @@ def em_stepper(fit=None, dpi=72, interval_ms=400):
     ax_c.set_xlabel("half-step s (odd: after E, even: after M)")
     ax_c.set_ylabel("nats per data point")
     ax_c.legend(loc="lower right", fontsize=8)
+    ax_x.set_title("placeholder", fontsize=10)  # titles are set per update; reserve their room in the layout
+    ax_c.set_title("placeholder", fontsize=10)
     fig.tight_layout()
     fig.set_layout_engine(None)  # keep the layout fixed; otherwise savefig lays the figure out again each time
     live = LiveFigure(fig, dpi=dpi)
@@ -184,8 +187,7 @@ def em_stepper(fit=None, dpi=72, interval_ms=400):
         phase.value = f"<b>{_phase_text(st)}</b>"
         readout.value = readout_html({"log p(x) per point": ("log_lik", st.log_lik),
                                       "ELBO per point": ("elbo", st.elbo),
-                                      "gap = mean KL(q‖p(z|x))": ("gap", st.gap),
-                                      "iteration t": ("iteration", st.iteration)})
+                                      "gap = mean KL(q‖p(z|x))": ("gap", st.gap)})
         live.refresh()
 
     step_s.observe(update, names="value")
