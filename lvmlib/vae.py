@@ -164,9 +164,11 @@ class VAE(nn.Module):
     config : :class:`VAEConfig`.
     generator : ``torch.Generator`` that seeds the initial weights (PyTorch's default initialization, drawn in
         a forked random state so the global one is untouched); None leaves them to torch's global seed.
+    device : where the model lives; default the generator's device, else :func:`select_device`. Data passed to
+        the methods is moved there, and the generators used with the model must live there too.
     """
 
-    def __init__(self, config, generator=None):
+    def __init__(self, config, generator=None, device=None):
         super().__init__()
         if not isinstance(config, VAEConfig):
             raise ValueError(f"config must be a VAEConfig, got {type(config).__name__}.")
@@ -177,6 +179,9 @@ class VAE(nn.Module):
             self.encoder = Encoder(config)
             self.decoder = Decoder(config)
         self.register_buffer("beta", torch.tensor(float(config.beta)))
+        if device is None:
+            device = generator.device if generator is not None else select_device()
+        self.to(device)
 
     @property
     def device(self):
@@ -265,13 +270,13 @@ class VAE(nn.Module):
             parts = [torch.logsumexp(self.log_weights(xb, min(chunk, k - s), generator), dim=0)
                      for s in range(0, k, chunk)]
             out.append(torch.logsumexp(torch.stack(parts), dim=0) - math.log(k))
-        return torch.cat(out).double().cpu().numpy()
+        return torch.cat(out).cpu().double().numpy()
 
     @torch.no_grad()
     def elbo(self, x, generator, n_samples=100):
         """ELBO per data point (numpy, (n_data,)), its expectation estimated with ``n_samples`` draws."""
         x = self.as_x(x)
-        return -self.negative_elbo(x, generator, n_samples).double().cpu().numpy()
+        return -self.negative_elbo(x, generator, n_samples).cpu().double().numpy()
 
     @torch.no_grad()
     def encode(self, x):
@@ -427,17 +432,19 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
 def elbo_of_q(model, x, mu, log_var, generator, n_samples=1000):
     """ELBO per data point (numpy (n_data,)) of the Gaussian q given by (mu, log_var), with ``n_samples`` draws."""
     x = model.as_x(x)
+    mu, log_var = mu.to(model.device), log_var.to(model.device)
     z = reparameterize(mu, log_var, n_samples, generator)
-    return (model.log_p_x_given_z(x, z).mean(dim=0) - kl_normal_std(mu, log_var)).double().cpu().numpy()
+    return (model.log_p_x_given_z(x, z).mean(dim=0) - kl_normal_std(mu, log_var)).cpu().double().numpy()
 
 
 @torch.no_grad()
 def iwae_of_q(model, x, mu, log_var, k, generator):
     """L_k with the Gaussian proposal (mu, log_var) instead of the encoder's: numpy (n_data,)."""
     x = model.as_x(x)
+    mu, log_var = mu.to(model.device), log_var.to(model.device)
     z = reparameterize(mu, log_var, int(k), generator)
     log_w = model.log_p_x_given_z(x, z) - 0.5 * (LOG_2PI + z**2).sum(-1) - log_normal_diag(z, mu, log_var)
-    return (torch.logsumexp(log_w, dim=0) - math.log(k)).double().cpu().numpy()
+    return (torch.logsumexp(log_w, dim=0) - math.log(k)).cpu().double().numpy()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -453,7 +460,7 @@ def load_checkpoint(path, device=None):
     """Load a :func:`save_checkpoint` file with ``torch.load(weights_only=True)``; returns (model, meta)."""
     device = torch.device(device) if device is not None else select_device()
     blob = torch.load(path, map_location=device, weights_only=True)
-    model = VAE(VAEConfig(**blob["config"])).to(device)
+    model = VAE(VAEConfig(**blob["config"]), device=device)
     model.load_state_dict(blob["state_dict"])
     model.eval()
     return model, blob.get("meta", {})

@@ -33,7 +33,7 @@ def main():
     x_train, x_test, _, _ = vae.train_test_split(images, labels, N_TEST, np.random.default_rng(0))
     device = "cpu"  # a CPU-trained file is the one shipped; any device would do
     generator = vae.make_generator(SEED, device)
-    model = vae.VAE(CONFIG, generator).to(device)
+    model = vae.VAE(CONFIG, generator)
     history = vae.train(model, x_train, args.epochs, generator, x_valid=x_test, desc="checkpoint")
     test_elbo = float(model.elbo(x_test, generator, n_samples=100).mean())
     print(f"epochs {args.epochs}: train -ELBO {history['train'][-1]:.4f}, test ELBO {test_elbo:.4f} nats per image")
