@@ -54,3 +54,12 @@ def test_front_end_wiring_and_speed():
     assert f"data-name='pixel_mean'>{expected.pixel_mean:.4f}<" in readout.value
     assert f"data-name='log_p_z'>{expected.log_p_z:.4f}<" in readout.value
     assert box.update_ms < 500  # ~30 ms on a 2-core CPU; generous for a loaded machine
+
+
+def test_sliders_start_on_their_grid_so_log_p_z_follows_from_their_readouts():
+    box = lt.traversal_explorer(sigmoid_decoder(), 2, (8, 8), z0=np.array([1.2345, -7.0]))
+    sliders = box.children[1].children[0].children[:2]
+    assert [s.value for s in sliders] == [1.2, -3.0]
+    sliders[1].value = -2.9
+    readout = box.children[1].children[0].children[-1].value
+    assert f"data-name='log_p_z'>{-0.5 * (1.2**2 + 2.9**2 + 2 * np.log(2 * np.pi)):.4f}<" in readout

@@ -9,6 +9,11 @@ Controls and readouts (the browser test relies on these names):
   average ink probability for a Bernoulli decoder) and ``log_p_z`` (log N(z; 0, I) in nats: how typical z is
   under the prior).
 
+Slider values start on the 0.1 grid (``z0`` is rounded to it), so the sliders' own readouts (two decimals) give z
+exactly. When every latent coordinate has a slider (chapter 06: d_z = 2, sliders z1 and z2), ``log_p_z`` is a
+function of the slider values alone: a test can check it without the trained decoder,
+``log_p_z = -sum_j (z_j^2 + log 2 pi) / 2``.
+
 The update logic, :func:`traversal_update`, is a plain function of the slider values; :func:`traversal_explorer`
 is the thin ipywidgets front end. The decoder is passed in as a numpy function (``VAE.decode_numpy``), so this
 module never imports torch.
@@ -88,8 +93,8 @@ def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_poin
 
     z0 = np.zeros(d_z) if z0 is None else np.asarray(z0, dtype=float).copy()
     n_sliders = min(d_z, 4) if n_sliders is None else int(n_sliders)
-    sliders = [slider(f"z{j + 1}", -Z_LIMIT, Z_LIMIT, float(np.clip(z0[j], -Z_LIMIT, Z_LIMIT)), Z_STEP)
-               for j in range(n_sliders)]
+    start = np.round(np.clip(z0[:n_sliders], -Z_LIMIT, Z_LIMIT) / Z_STEP) * Z_STEP  # on the slider's grid
+    sliders = [slider(f"z{j + 1}", -Z_LIMIT, Z_LIMIT, round(float(v), 1), Z_STEP) for j, v in enumerate(start)]
 
     def current_z():
         z = z0.copy()
