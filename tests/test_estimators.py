@@ -1,0 +1,166 @@
+"""Tests of lvmlib.estimators against exact log p(x) (enumeration, quadrature, closed form).
+
+Statistical tests are seeded, so they are deterministic; for a fresh seed each unbiasedness check (mean within 4
+standard errors) fails with probability about 6e-5 under the normal approximation, and the sign/ordering checks of
+the bias hold with margins of many standard errors.
+"""
+
+import numpy as np
+import pytest
+
+from lvmlib.distributions import kl_normal
+from lvmlib.estimators import (
+    effective_sample_size,
+    log_importance_weights,
+    log_p_x_hat,
+    log_weights_gaussian,
+    log_weights_prior,
+    log_weights_uniform,
+)
+from lvmlib.examples import BinaryLatentModel, LinearGaussian, NonlinearModel1D, three_cluster_mixture
+
+X_NL = np.array([[2.0], [-0.5]])
+
+
+def _assert_unbiased(log_w, log_px):
+    """exp(log p_hat) averaged over repeats lands within 4 standard errors of p(x), per data point."""
+    ratio = np.exp(log_p_x_hat(log_w) - log_px)  # (n_repeats, n_data): p_hat / p(x), expectation 1
+    se = ratio.std(axis=0, ddof=1) / np.sqrt(ratio.shape[0])
+    assert np.all(np.abs(ratio.mean(axis=0) - 1.0) < 4 * se + 1e-12), (ratio.mean(axis=0), se)
+
+
+def test_uniform_sampling_is_unbiased_on_binary_model():
+    model = BinaryLatentModel.random(10, 8, np.random.default_rng(0), sigma_x=1.0)
+    _, x = model.sample(3, np.random.default_rng(1))
+    log_w = log_weights_uniform(model, x, 50, np.random.default_rng(2), n_repeats=4000)
+    assert log_w.shape == (4000, 50, 3)
+    _assert_unbiased(log_w, model.log_p_x(x))
+
+
+def test_uniform_sampling_on_discrete_mixture_matches_enumeration():
+    model = three_cluster_mixture()
+    x = np.array([[0.0, 0.0], [2.0, 1.0]])
+    log_w = log_weights_uniform(model, x, 20, np.random.default_rng(3), n_repeats=3000)
+    _assert_unbiased(log_w, model.log_p_x(x))
+    # each log-weight is log K + one of the K values of log p(x, z) of its data point
+    table = np.log(3) + model.log_p_xz(x)  # (n_data, K)
+    assert np.all(np.isclose(log_w[..., None], table).any(axis=-1))
+
+
+def test_prior_sampling_is_unbiased():
+    model = NonlinearModel1D()
+    log_w = log_weights_prior(model, X_NL, 20, np.random.default_rng(4), n_repeats=4000)
+    _assert_unbiased(log_w, model.log_p_x(X_NL))
+    binary = BinaryLatentModel.random(8, 5, np.random.default_rng(5))
+    _, xb = binary.sample(2, np.random.default_rng(6))
+    _assert_unbiased(log_weights_prior(binary, xb, 20, np.random.default_rng(7), n_repeats=4000), binary.log_p_x(xb))
+
+
+def test_gaussian_importance_sampling_is_unbiased():
+    model = NonlinearModel1D()
+    mu_q = np.array([[0.0], [0.0]])
+    sigma_q = np.array([[1.5], [0.8]])
+    log_w, z = log_weights_gaussian(model, X_NL, mu_q, sigma_q, 10, np.random.default_rng(8), n_repeats=4000,
+                                    return_z=True)
+    assert log_w.shape == (4000, 10, 2) and z.shape == (4000, 10, 2, 1)
+    _assert_unbiased(log_w, model.log_p_x(X_NL))
+
+
+def test_posterior_proposal_has_zero_variance():
+    # orthogonal columns of W make the posterior covariance diagonal, so a diagonal Gaussian q can equal it
+    model = LinearGaussian(W=[[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]], b=[0.1, 0.0, -0.2], sigma_x=0.7)
+    _, x = model.sample(4, np.random.default_rng(9))
+    mean, cov = model.posterior(x)
+    assert np.allclose(cov, np.diag(np.diag(cov)))
+    log_w = log_weights_gaussian(model, x, mean, np.sqrt(np.diag(cov)), 7, np.random.default_rng(10))
+    assert np.allclose(log_w, model.log_p_x(x), atol=1e-10)
+    assert np.allclose(effective_sample_size(log_w), 7.0)
+
+
+def test_log_estimate_is_biased_low_and_bias_shrinks_with_k():
+    model = NonlinearModel1D()
+    x = np.array([[2.0]])
+    log_px = model.log_p_x(x)[0]
+    biases, ses = [], []
+    for k in (1, 10, 100):
+        est = log_p_x_hat(log_weights_gaussian(model, x, 0.0, 1.0, k, np.random.default_rng(k), n_repeats=3000))
+        biases.append(est.mean() - log_px)
+        ses.append(est.std() / np.sqrt(est.size))
+    biases, ses = np.array(biases), np.array(ses)
+    assert np.all(biases + 4 * ses < 0), biases
+    assert biases[0] + 4 * ses[0] < biases[1] - 4 * ses[1] and biases[1] + 4 * ses[1] < biases[2] - 4 * ses[2]
+
+
+def test_k1_mean_log_weight_is_log_px_minus_kl_on_linear_gaussian():
+    model = LinearGaussian()
+    x = np.array([[1.2]])
+    mean, cov = model.posterior(x)
+    mu_q, sigma_q = 0.0, 1.0
+    log_w = log_weights_gaussian(model, x, mu_q, sigma_q, 200_000, np.random.default_rng(11))
+    expected = model.log_p_x(x)[0] - kl_normal(mu_q, sigma_q, mean[0, 0], np.sqrt(cov[0, 0]))
+    se = log_w.std() / np.sqrt(log_w.size)
+    assert abs(log_w.mean() - expected) < 4 * se
+
+
+def test_log_p_x_hat_and_ess_by_hand():
+    log_w = np.log(np.array([[1.0, 2.0], [3.0, 2.0]]))
+    assert np.allclose(log_p_x_hat(log_w), np.log([2.0, 2.0]))
+    assert np.allclose(effective_sample_size(log_w), [16.0 / 10.0, 2.0])
+    # repeats on a leading axis
+    stacked = np.stack([log_w, log_w + 1.0])
+    assert np.allclose(log_p_x_hat(stacked), np.log([[2.0, 2.0], [2 * np.e, 2 * np.e]]))
+
+
+def test_tiny_weights_stay_finite():
+    log_w = np.array([[-1e4, -2e4], [-1e4 - 1.0, -2e4], [-1e4 + 2.0, -2e4]])
+    est = log_p_x_hat(log_w)
+    assert np.all(np.isfinite(est))
+    assert np.allclose(est, log_p_x_hat(log_w + 1e4) - 1e4)
+    assert np.allclose(effective_sample_size(log_w)[1], 3.0)
+    assert np.all(np.isfinite(effective_sample_size(log_w)))
+    # a proposal far from the posterior: log-weights in the thousands below zero, answers still finite
+    model = NonlinearModel1D()
+    lw = log_weights_gaussian(model, [[2.0]], 30.0, 0.1, 50, np.random.default_rng(12))
+    assert lw.max() < -1e4
+    assert np.isfinite(log_p_x_hat(lw)).all() and np.isfinite(effective_sample_size(lw)).all()
+
+
+def test_all_zero_weights_give_zero_ess():
+    log_w = np.full((4, 1), -np.inf)
+    assert effective_sample_size(log_w)[0] == 0.0
+    assert log_p_x_hat(log_w)[0] == -np.inf
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.5])
+def test_bad_k(k):
+    with pytest.raises(ValueError, match="k must"):
+        log_weights_prior(NonlinearModel1D(), X_NL, k, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("sigma_q", [0.0, -1.0, [[1.0], [0.0]]])
+def test_bad_scale(sigma_q):
+    with pytest.raises(ValueError, match="sigma_q must be > 0"):
+        log_weights_gaussian(NonlinearModel1D(), X_NL, 0.0, sigma_q, 5, np.random.default_rng(0))
+
+
+def test_mismatched_shapes():
+    with pytest.raises(ValueError, match="mu_q must broadcast"):
+        log_weights_gaussian(NonlinearModel1D(), X_NL, np.zeros(3), 1.0, 5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="sigma_q must broadcast"):
+        log_weights_gaussian(NonlinearModel1D(), X_NL, 0.0, np.ones((3, 1)), 5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="log_p_xz and log_q_z must have the same shape"):
+        log_importance_weights(np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="x must have shape"):
+        log_weights_uniform(BinaryLatentModel.random(4, 3, np.random.default_rng(0)), np.zeros((2, 5)), 5,
+                            np.random.default_rng(0))
+    with pytest.raises(ValueError, match="log_w must have shape"):
+        log_p_x_hat(np.zeros(5))
+
+
+def test_bad_inputs_named():
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        log_weights_prior(NonlinearModel1D(), X_NL, 5, 0)
+    with pytest.raises(ValueError, match="finite latent space"):
+        log_weights_uniform(NonlinearModel1D(), X_NL, 5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="log_w contains NaN"):
+        effective_sample_size(np.array([[np.nan], [0.0]]))
