@@ -22,8 +22,9 @@ def log_normal(x, mu, sigma):
     -------
     array of the broadcast shape.
     """
+    x, mu = _checks.as_float_array(x, "x"), _checks.as_float_array(mu, "mu")
     sigma = _checks.positive(sigma, "sigma")
-    return -0.5 * LOG_2PI - np.log(sigma) - 0.5 * ((np.asarray(x) - mu) / sigma) ** 2
+    return -0.5 * LOG_2PI - np.log(sigma) - 0.5 * ((x - mu) / sigma) ** 2
 
 
 def log_normal_diag(x, mu, sigma):
@@ -61,11 +62,15 @@ def log_mvn(x, mu, chol):
     -------
     array of shape (n,).
     """
-    x = np.atleast_2d(np.asarray(x, dtype=float))
+    x = np.atleast_2d(_checks.as_float_array(x, "x"))
+    mu = _checks.as_float_array(mu, "mu", ndim=1)
+    d = x.shape[-1]
+    if mu.shape != (d,) or np.shape(chol) != (d, d):
+        raise ValueError(f"x (n, d), mu (d,) and chol (d, d) disagree: got x {x.shape}, mu {mu.shape}, "
+                         f"chol {np.shape(chol)}.")
     diff = x - mu
     y = solve_triangular(chol, diff.T, lower=True)  # (d, n): L^{-1}(x - mu)
     log_det = 2.0 * np.log(np.diag(chol)).sum()
-    d = x.shape[-1]
     return -0.5 * (d * LOG_2PI + log_det + (y**2).sum(axis=0))
 
 
@@ -76,7 +81,7 @@ def log_bernoulli(x, logits):
 
     x : array (..., d) with entries in [0, 1]; logits : array broadcastable to x. Returns shape (...).
     """
-    x = np.asarray(x, dtype=float)
+    x = _checks.as_float_array(x, "x")
     if np.any((x < 0) | (x > 1)):
         raise ValueError("x must lie in [0, 1] for a Bernoulli model; binarize or rescale the data.")
     logits = np.asarray(logits, dtype=float)
@@ -91,10 +96,11 @@ def entropy_normal(sigma):
 
 def kl_normal(mu_q, sigma_q, mu_p, sigma_p):
     """KL( N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2) ) in nats, elementwise (sum yourself for diagonal Gaussians)."""
+    mu_q, mu_p = _checks.as_float_array(mu_q, "mu_q"), _checks.as_float_array(mu_p, "mu_p")
     sigma_q = _checks.positive(sigma_q, "sigma_q")
     sigma_p = _checks.positive(sigma_p, "sigma_p")
     ratio = (sigma_q / sigma_p) ** 2
-    return 0.5 * (ratio + ((np.asarray(mu_q) - mu_p) / sigma_p) ** 2 - 1.0 - np.log(ratio))
+    return 0.5 * (ratio + ((mu_q - mu_p) / sigma_p) ** 2 - 1.0 - np.log(ratio))
 
 
 def kl_discrete(q, log_p):

@@ -338,10 +338,10 @@ def _one_point(model, x):
     return x
 
 
-def _elbo_and_grad(model, x, theta, n_nodes, h=1e-5):
+def _elbo_and_grad(model, x, phi, n_nodes, h=1e-5):
     """ELBO and its gradient in (mu, log sigma) by the reparameterization z = mu + sigma * eps at the quadrature
     nodes: dELBO/dmu = E[f'(z)], dELBO/dlog sigma = E[f'(z) sigma eps] + 1, with f = log p(x, z)."""
-    mu, log_sigma = theta
+    mu, log_sigma = phi
     sigma = np.exp(log_sigma)
     eps, w = _gauss_hermite(n_nodes)
     z = (mu + sigma * eps)[:, None, None]
@@ -368,9 +368,9 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     max_iter = _checks.positive_int(max_iter, "max_iter")
     step = float(_checks.positive(step_size, "step_size"))
     tol = float(_checks.positive(tol, "tol"))
-    theta = np.array([float(mu0), float(log_sigma0)])
-    elbo, grad = _elbo_and_grad(model, x, theta, n_nodes)
-    history = [(*theta, elbo)]
+    phi = np.array([float(mu0), float(log_sigma0)])
+    elbo, grad = _elbo_and_grad(model, x, phi, n_nodes)
+    history = [(*phi, elbo)]
     converged = False
     for _ in range(max_iter):
         if np.linalg.norm(grad) < tol:
@@ -379,7 +379,7 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
         for _halving in range(60):
             move = step * grad
             move *= min(1.0, 1.0 / np.abs(move).max())
-            candidate = theta + move
+            candidate = phi + move
             new_elbo, new_grad = _elbo_and_grad(model, x, candidate, n_nodes)
             if new_elbo >= elbo + 1e-4 * (move @ grad):
                 break
@@ -387,14 +387,14 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
         else:  # no step raises the ELBO: we sit at a maximum up to rounding
             converged = True
             break
-        theta, elbo, grad, step = candidate, new_elbo, new_grad, step * 1.5
-        history.append((*theta, elbo))
+        phi, elbo, grad, step = candidate, new_elbo, new_grad, step * 1.5
+        history.append((*phi, elbo))
     else:
         converged = np.linalg.norm(grad) < tol
     if not converged:
         warnings.warn(f"fit_gaussian_q stopped after max_iter={max_iter} steps with gradient norm "
                       f"{np.linalg.norm(grad):.2e} > tol={tol:g}; raise max_iter.", RuntimeWarning, stacklevel=2)
-    return GaussianFit(mu=theta[0], log_sigma=theta[1], elbo=elbo, history=np.array(history), converged=converged)
+    return GaussianFit(mu=phi[0], log_sigma=phi[1], elbo=elbo, history=np.array(history), converged=converged)
 
 
 def fit_gaussian_forward_kl(model, x):

@@ -1,18 +1,27 @@
 """Check that a learner's environment can run the course, and say plainly what to fix."""
 
-import importlib
 import importlib.metadata as metadata
+import re
 import sys
 
-REQUIRED = {
-    "numpy": "1.26",
-    "scipy": "1.11",
-    "matplotlib": "3.8",
-    "ipywidgets": "8.1",
-    "jupyterlab_widgets": "3.0",
-    "tqdm": "4.66",
-    "torch": "2.2",
-}
+# Besides lvmlib's own requirements (read from its installed metadata, i.e. pyproject.toml), the JupyterLab
+# extension that draws widgets: without it sliders show up as plain text.
+EXTRA = {"jupyterlab_widgets": "3.0"}
+FALLBACK = {"numpy": "2.0", "scipy": "1.11", "matplotlib": "3.8", "ipywidgets": "8.1", "tqdm": "4.66", "torch": "2.2"}
+
+
+def course_requirements():
+    """{package: minimum version} for the course: lvmlib's runtime requirements plus the widget extension."""
+    try:
+        lines = metadata.requires("lvmlib") or []
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return FALLBACK | EXTRA
+    found = {}
+    for line in lines:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", line.strip())
+        if match:  # extras (``; extra == "test"``) do not match and are skipped
+            found[match.group(1)] = match.group(2)
+    return found | EXTRA
 
 
 def _version_tuple(text):
@@ -26,7 +35,7 @@ def _version_tuple(text):
 def check_environment(required=None):
     """Return a list of (package, ok, message), one per required package and one for Python itself."""
     report = [("python", sys.version_info >= (3, 10), f"Python {sys.version.split()[0]} (3.10 or newer needed)")]
-    for name, minimum in (required or REQUIRED).items():
+    for name, minimum in (required or course_requirements()).items():
         try:
             version = metadata.version(name.replace("_", "-"))
         except metadata.PackageNotFoundError:
@@ -48,8 +57,3 @@ def print_environment_report(required=None):
     verdict = "Everything the course needs is installed." if ready else "Fix the PROBLEM lines, restart the kernel."
     print("\n" + verdict)
     return ready
-
-
-def module_available(name):
-    """True when ``name`` can be imported (without importing it if it is already loaded)."""
-    return name in sys.modules or importlib.util.find_spec(name) is not None

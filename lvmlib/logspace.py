@@ -19,6 +19,10 @@ def log_mean_exp(log_w, axis=0):
     array with ``axis`` removed.
     """
     log_w = np.asarray(log_w, dtype=float)
+    if log_w.ndim == 0 or log_w.shape[axis] == 0:
+        raise ValueError(f"log_w must have at least one entry along axis {axis}, got shape {log_w.shape}.")
+    if np.any(np.isnan(log_w)):
+        raise ValueError("log_w contains NaN; check how the log-weights were computed.")
     return logsumexp(log_w, axis=axis) - np.log(log_w.shape[axis])
 
 
@@ -41,6 +45,8 @@ def log_trapezoid(log_f, z):
     if np.any(dz <= 0):
         raise ValueError("z must be strictly increasing; sort the grid first.")
     log_f = np.asarray(log_f, dtype=float)
+    if log_f.shape[-1:] != z.shape:
+        raise ValueError(f"log_f must have the grid along its last axis: got log_f {log_f.shape} for z {z.shape}.")
     pair = np.logaddexp(log_f[..., :-1], log_f[..., 1:]) + np.log(dz / 2)
     return logsumexp(pair, axis=-1)
 
@@ -48,4 +54,7 @@ def log_trapezoid(log_f, z):
 def normalize_log(log_p, axis=-1):
     """Subtract logsumexp along ``axis`` so that exp(result) sums to one there (e.g. a posterior)."""
     log_p = np.asarray(log_p, dtype=float)
-    return log_p - logsumexp(log_p, axis=axis, keepdims=True)
+    total = logsumexp(log_p, axis=axis, keepdims=True)
+    if not np.all(np.isfinite(total)):
+        raise ValueError("log_p cannot be normalized: along some slice every entry is -inf (or one is NaN/+inf).")
+    return log_p - total

@@ -61,6 +61,11 @@ def test_kl_discrete_handles_zeros_and_is_nonnegative():
         (lambda: D.cholesky(np.ones((2, 3))), "must be square"),
         (lambda: D.log_bernoulli(np.array([2.0]), np.array([0.0])), r"x must lie in \[0, 1\]"),
         (lambda: D.kl_discrete(np.array([0.5, 0.6]), np.zeros(2)), "q must sum to 1"),
+        (lambda: D.log_normal(np.nan, 0.0, 1.0), "x contains NaN"),
+        (lambda: D.log_bernoulli(np.array([np.nan]), np.array([0.0])), "x contains NaN"),
+        (lambda: D.kl_normal(np.nan, 1.0, 0.0, 1.0), "mu_q contains NaN"),
+        (lambda: D.log_mvn(np.zeros((2, 3)), np.zeros(2), np.eye(2)), "disagree"),
+        (lambda: D.log_mvn(np.full((1, 2), np.nan), np.zeros(2), np.eye(2)), "x contains NaN"),
     ],
 )
 def test_bad_inputs_raise_with_the_parameter_named(call, message):

@@ -25,6 +25,18 @@ def test_density_image_equals_the_model_log_p_x():
     np.testing.assert_allclose(s.px_grid, exact, rtol=1e-10, atol=1e-300)
 
 
+@pytest.mark.parametrize("a1, a2", [(6.0, -6.0), (-6.0, 6.0)])
+def test_density_image_matches_adaptive_quadrature_at_steep_settings(a1, a2):
+    from scipy import integrate
+
+    s = X.dlvm_state(**(X.DEFAULTS | {"a1": a1, "a2": a2}), grid_size=9)
+    for i, j in [(4, 4), (2, 6), (6, 2)]:
+        x = np.array([[s.grid[j], s.grid[i]]])
+        f = lambda t, x=x: np.exp(s.model.log_p_xz(x, np.array([[t]]))[0])
+        exact, _ = integrate.quad(f, -8, 8, epsabs=0, epsrel=1e-12, limit=400)
+        np.testing.assert_allclose(s.px_grid[i, j], exact, rtol=1e-9)
+
+
 def test_same_seed_same_samples():
     a, b = X.dlvm_state(**X.DEFAULTS, seed=3), X.dlvm_state(**X.DEFAULTS, seed=3)
     np.testing.assert_array_equal(a.x, b.x)

@@ -34,6 +34,18 @@ def test_mixture_samples_have_the_component_frequencies():
     assert x.shape == (30_000, 2)
 
 
+def test_mixture_samples_have_each_components_mean_and_covariance():
+    # ~10,000 draws per component: means within 4 standard errors; covariances within 0.05 (their standard
+    # errors are below 0.01, so a transposed or wrong Cholesky factor, off by >= 0.1, fails).
+    mix = E.three_cluster_mixture()
+    z, x = mix.sample(30_000, np.random.default_rng(5))
+    for k in range(3):
+        xk = x[z == k]
+        se = np.sqrt(np.diag(mix.covs[k]) / len(xk))
+        assert np.all(np.abs(xk.mean(axis=0) - mix.means[k]) < 4 * se)
+        np.testing.assert_allclose(np.cov(xk.T), mix.covs[k], atol=0.05)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -119,6 +131,17 @@ def test_sigmoid_dlvm_log_p_x_matches_adaptive_quadrature():
     f = lambda z: np.exp(m.log_p_xz(x, np.array([[z]]))[0])
     value, _ = integrate.quad(f, -10, 10, epsabs=0, epsrel=1e-12, limit=400)
     np.testing.assert_allclose(m.log_p_x(x), np.log(value), atol=1e-9)
+
+
+def test_sigmoid_dlvm_samples_follow_the_decoder():
+    # x - mu(z) divided by sigma(z) must be standard normal: mean within 4 standard errors, variance within 5%.
+    m = E.SigmoidDLVM(A=[3.0, -2.0], B=[1.0, 0.5], c=[0.0, 0.2], d=[-1.0, 0.0], var_scale=0.02)
+    z, x = m.sample(50_000, np.random.default_rng(6))
+    mu, sigma = m.decode(z)
+    eps = (x - mu) / sigma
+    assert np.all(np.abs(eps.mean(axis=0)) < 4 / np.sqrt(len(eps)))
+    np.testing.assert_allclose(eps.var(axis=0), 1.0, atol=0.05)
+    assert abs(z.mean()) < 4 / np.sqrt(len(z))
 
 
 def test_sigmoid_dlvm_with_unit_scale_is_the_lecture_model():

@@ -38,3 +38,17 @@ def test_log_trapezoid_rejects_bad_grids(grid, message):
 def test_normalize_log_rows_sum_to_one():
     p = np.exp(normalize_log(np.array([[-1000.0, -1001.0], [0.0, 5.0]])))
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: log_mean_exp(np.array([])), "at least one entry"),
+        (lambda: log_mean_exp(np.array([0.0, np.nan])), "log_w contains NaN"),
+        (lambda: log_trapezoid(np.zeros(3), np.arange(4.0)), "grid along its last axis"),
+        (lambda: normalize_log(np.array([-np.inf, -np.inf])), "cannot be normalized"),
+    ],
+)
+def test_bad_inputs_raise_with_the_parameter_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

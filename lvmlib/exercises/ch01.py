@@ -8,7 +8,7 @@ from lvmlib.exercises import Exercise
 MIXTURE = three_cluster_mixture()
 _X_CASES = [
     (np.array([[0.0, 0.0]]),),
-    (np.array([[-2.0, 0.1], [2.0, 0.4], [0.0, 2.5], [8.0, -6.0]]),),
+    (np.array([[-2.0, 0.1], [2.0, 0.4], [0.0, 2.5], [30.0, -30.0]]),),
 ]
 
 
@@ -30,7 +30,7 @@ ex1 = Exercise(
     hint="""
     mixture.log_p_xz(x) gives the table log p(x, z=k) of shape (n_data, 3). p(x) sums p(x, z=k) over k; in log
     space that sum is scipy.special.logsumexp(..., axis=1). Do not exponentiate and add: far from every cluster
-    the probabilities underflow to 0 (try the point (8, -6)).""",
+    the probabilities underflow to 0.0 (at the point (30, -30), log p(x, z) is about -1100 and exp gives 0.0).""",
     solution="""
     def log_p_x(x):
         return logsumexp(mixture.log_p_xz(x), axis=1)""",
@@ -42,7 +42,8 @@ ex2 = Exercise(
     _posterior,
     hint="""
     p(z=k|x) = p(x, z=k) / p(x). Subtract log p(x) (shape (n_data,), so add an axis with [:, None]) from the table
-    log p(x, z=k), then exponentiate. Each row of the result sums to one.""",
+    log p(x, z=k), then exponentiate. Each row of the result sums to one, even for the far point (30, -30),
+    where exponentiating first would give 0/0.""",
     solution="""
     def posterior(x):
         log_joint = mixture.log_p_xz(x)
@@ -54,11 +55,11 @@ ex3 = Exercise(
     "Exercise 3 (maximum likelihood when z is observed)",
     _weights_mle,
     hint="""
-    With z observed, the average log-likelihood splits into a term for p(z) and one for p(x|z). Maximizing
-    (1/n) sum_i log pi_{z_i} over probability vectors pi gives the fraction of points with each label:
-    np.bincount(z, minlength=3) / len(z).""",
+    With z observed, the average log-likelihood splits into a term for p(z) and one for p(x|z). Maximize
+    (1/n) sum_i log pi_{z_i} = sum_k (n_k / n) log pi_k subject to sum_k pi_k = 1 (a Lagrange multiplier does it):
+    which fraction of the data should pi_k be? Remember that a label may not occur at all.""",
     solution="""
     def weights_mle(z):
         return np.bincount(z, minlength=3) / len(z)""",
-    cases=[(np.array([0, 1, 1, 2, 2, 2]),), (np.array([2, 2, 0]),)],
+    cases=[(np.array([0, 1, 1, 2, 2, 2]),), (np.array([2, 2, 0]),), (np.array([0, 1, 1]),)],
 )

@@ -18,7 +18,13 @@ PARAMS = ("a1", "a2", "b1", "b2", "c1", "c2", "d1", "d2")
 LABELS = ("a₁", "a₂", "b₁", "b₂", "c₁", "c₂", "d₁", "d₂")
 DEFAULTS = {"a1": 4.0, "a2": -2.5, "b1": 2.0, "b2": -2.0, "c1": 0.0, "c2": 0.5, "d1": -1.0, "d2": 0.0}
 RANGES = {"a": (-6.0, 6.0), "b": (-4.0, 4.0), "c": (-3.0, 3.0), "d": (-3.0, 3.0)}
-BOX = (-0.5, 1.5)
+
+
+def plot_box(var_scale):
+    """The square (lo, hi) shown for both coordinates: the means' range (0, 1) plus 4 of the largest standard
+    deviations, sqrt(e * var_scale), so the mass outside it is negligible for any slider setting."""
+    pad = 4.0 * np.sqrt(np.e * var_scale)
+    return -pad, 1.0 + pad
 
 
 @dataclass
@@ -59,7 +65,7 @@ def dlvm_state(a1, a2, b1, b2, c1, c2, d1, d2, var_scale=0.01, n_samples=400, gr
     """The explorer's update logic: sample the model and evaluate p(x) exactly (quadrature over z)."""
     model = SigmoidDLVM(A=[a1, a2], B=[b1, b2], c=[c1, c2], d=[d1, d2], var_scale=var_scale)
     z, x = model.sample(n_samples, np.random.default_rng(seed))
-    grid = np.linspace(*BOX, grid_size)
+    grid = np.linspace(*plot_box(var_scale), grid_size)
     px_grid = density_on_grid(model, grid)
     mass = float(px_grid.sum() * (grid[1] - grid[0]) ** 2)
     z_curve = np.linspace(-3, 3, 121)[:, None]
@@ -80,12 +86,14 @@ def dlvm_explorer(var_scale=0.01, seed=0):
                for p, lab in zip(PARAMS, LABELS, strict=True)}
     state = dlvm_state(**DEFAULTS, var_scale=var_scale, seed=seed)
 
-    fig = Figure(figsize=(9, 3.8), layout="constrained")
+    fig = Figure(figsize=(9.5, 3.8), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.08)
     ax_x, ax_z = fig.subplots(1, 2)
-    image = ax_x.imshow(state.px_grid, origin="lower", extent=(*BOX, *BOX), cmap="Blues", aspect="equal")
+    box = plot_box(var_scale)
+    image = ax_x.imshow(state.px_grid, origin="lower", extent=(*box, *box), cmap="Greys", aspect="equal")
     dots = ax_x.scatter(state.x[:, 0], state.x[:, 1], c=state.z, cmap="viridis", s=6, vmin=-3, vmax=3)
     fig.colorbar(dots, ax=ax_x, label="z of each sample")
-    ax_x.set(xlabel="$x_1$", ylabel="$x_2$", title="samples and density p(x)")
+    ax_x.set(xlabel="$x_1$", ylabel="$x_2$")
     curves = [ax_z.plot(state.z_curve, state.mu_curve[:, j], color=c, label=f"$\\mu_{j + 1}(z)$")[0]
               for j, c in enumerate((COLORS["model"], COLORS["highlight"]))]
     bands = [ax_z.plot(state.z_curve, state.sigma_curve[:, j], "--", color=c, label=f"$\\sigma_{j + 1}(z)$")[0]
@@ -97,13 +105,14 @@ def dlvm_explorer(var_scale=0.01, seed=0):
 
     def show(s):
         image.set_data(s.px_grid)
-        image.set_clim(0, s.px_grid.max())
+        image.set_clim(0, 1.8 * s.px_grid.max())  # light grey, so the dark sample colours stay visible
         dots.set_offsets(s.x)
         dots.set_array(s.z)
         for j in range(2):
             curves[j].set_ydata(s.mu_curve[:, j])
             bands[j].set_ydata(s.sigma_curve[:, j])
         ax_z.set_ylim(0, max(1.05, 1.1 * s.sigma_curve.max()))
+        ax_x.set_title(f"samples over p(x) (grey); ∫ p(x) dx = {s.mass:.4f}", fontsize=10)
         readout.value = readout_html({"mean log p(x) of samples": ("avg_log_px", s.avg_log_px),
                                       "∫ p(x) dx over the square": ("mass", s.mass)}, title="readouts")
         live.refresh()
