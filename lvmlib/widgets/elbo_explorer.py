@@ -10,7 +10,9 @@ Discrete (:func:`discrete_update`, :func:`discrete_explorer`), the three-cluster
 Continuous (:func:`continuous_update`, :func:`continuous_explorer`), NonlinearModel1D, q(z) = N(μ_q, σ_q²):
     sliders "μ_q" in [-3, 3], "log σ_q" in [-3, 1], "x" in [-1, 4] (the observation); toggle "exact" /
     "Monte Carlo" with slider "S" (1..1000) and "resample"; button "fit q" (gradient ascent on the exact ELBO,
-    animated over the ELBO contour map; the sliders end exactly at the fit, not on their 0.01 grid).
+    animated over the ELBO contour map; the sliders end exactly at the fit, not on their 0.01 grid). The status line
+    under the figure then gives the remaining gap and its cause (:func:`explain_fit`: a local maximum, a
+    posterior with several modes, or a one-mode posterior that is not exactly Gaussian).
 
 Readouts (``span.lvm-readout[data-name=...]``, 4 decimals, nats for this one x): ``log_px`` (log p(x)), ``elbo``
 (the exact ELBO) and ``kl`` (the exact KL(q || p(z|x))), always exact, so ELBO + KL = log p(x) up to the last
@@ -29,6 +31,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from lvmlib import _checks
 from lvmlib import elbo as lvm_elbo
 from lvmlib.distributions import log_normal
 from lvmlib.examples import NonlinearModel1D, three_cluster_mixture
@@ -47,6 +50,9 @@ Z_PLOT = np.linspace(-4.0, 4.0, 401)
 MAP_MU = np.linspace(*MU_RANGE, 121)
 MAP_LOG_SIGMA = np.linspace(*LOG_SIGMA_RANGE, 81)
 MAP_DEPTH = 12.0  # the contour map shows ELBOs down to log p(x) - MAP_DEPTH nats
+MAP_LEVELS = (-8.0, -4.0, -2.0, -1.0, -0.5, -0.1)  # contour lines of ELBO - log p(x), in nats
+LOCAL_MAX_MARGIN = 0.05  # a fit this many nats below the map's best ELBO is reported as a local maximum
+MODE_FLOOR = 1e-3  # a peak of p(z|x) counts as a mode if it rises above this fraction of the highest one
 
 
 @dataclass
@@ -120,6 +126,31 @@ def continuous_update(mu, log_sigma, x=2.0, mode="exact", n_samples=100, seed=0,
         samples = mu + sigma * np.random.default_rng(seed).standard_normal((n_samples, N_REPEATS, 1, 1))[:, 0, 0, 0]
         state.mc = MonteCarloView(estimates=estimates[:, 0], samples=samples)
     return state
+
+
+def count_modes(density, floor=MODE_FLOOR):
+    """Number of local maxima of a density on a grid, shape (m,), higher than ``floor`` times its maximum."""
+    p = _checks.as_float_array(density, "density", ndim=1)
+    peaks = (p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:]) & (p[1:-1] > floor * p.max())
+    return int(peaks.sum())
+
+
+def explain_fit(gap, best_gap, n_modes):
+    """Why a fit of q stopped where it did: a sentence for the "fit q" status line.
+
+    gap : log p(x) - ELBO at the fit. best_gap : the smallest gap on the ELBO map (the global maximum, roughly).
+    n_modes : the number of modes of p(z|x) (:func:`count_modes`).
+    """
+    if gap > best_gap + LOCAL_MAX_MARGIN:
+        return ("This is a local maximum: the map has a higher peak elsewhere. Gradient ascent only climbs the "
+                "hill it starts on; move q and fit again.")
+    if n_modes > 1:
+        return (f"p(z|x) has {n_modes} modes and a Gaussian only one: the best Gaussian sits on one mode and the "
+                "gap cannot close.")
+    if gap > 1e-3:
+        return ("p(z|x) has one mode but is not exactly Gaussian (its log is a quartic in z, not a quadratic), so "
+                "a small gap remains.")
+    return "p(z|x) is (nearly) Gaussian, so the gap (nearly) closes."
 
 
 def discrete_q(w_a, w_b, w_c):
@@ -264,7 +295,7 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
         contours["best"] = float(elbo_map.max())  # best ELBO - log p(x) on the map: the global maximum, roughly
         if contours["artist"] is not None:
             contours["artist"].remove()
-        contours["artist"] = ax_m.contour(MAP_MU, MAP_LOG_SIGMA, elbo_map, levels=[-8, -4, -2, -1, -0.5, -0.1],
+        contours["artist"] = ax_m.contour(MAP_MU, MAP_LOG_SIGMA, elbo_map, levels=MAP_LEVELS,
                                           colors="k", linewidths=0.5, alpha=0.6)
         ax_m.set_title(f"ELBO − log p(x) over (μ_q, log σ_q), x = {x_s.value:.1f}", fontsize=10)
         path_line.set_data([], [])
@@ -316,14 +347,8 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
             time.sleep(0.02)
         best_marker.set_data([fit.mu], [fit.log_sigma])
         gap = float(model.log_p_x(x_arr)[0] - fit.elbo)
-        if gap > -contours["best"] + 0.05:
-            why = ("This is a local maximum: the map has a higher peak elsewhere. Gradient ascent only climbs the "
-                   "hill it starts on; move q and fit again.")
-        elif gap > 1e-3:
-            why = ("p(z|x) has two modes and a Gaussian only one: the best Gaussian sits on one mode and the gap "
-                   "cannot close.")
-        else:
-            why = "The posterior is close to Gaussian, so the gap (nearly) closes."
+        _, posterior = model.posterior_on_grid(x_arr, Z_PLOT)
+        why = explain_fit(gap, -contours["best"], count_modes(posterior[0]))
         status.value = (f"<b>fit q</b>: {fit.n_iter} gradient steps, ELBO {fit.elbo:.4f}, remaining gap "
                         f"KL = {gap:.4f} nats at μ_q = {fit.mu:.4f}, log σ_q = {fit.log_sigma:.4f}. {why}")
         update()
