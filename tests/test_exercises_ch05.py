@@ -59,6 +59,17 @@ def test_ex3_e_step():
     assert ch05.ex3.check(stub) is None
 
 
+def test_printed_solutions_run_and_pass(capsys):
+    # a learner pastes the printed solution into the notebook, where np and model exist: it must pass as printed
+    for ex in (ch05.ex1, ch05.ex2, ch05.ex3):
+        ex.solution()
+        code = capsys.readouterr().out.split("\n\n", 1)[1]
+        namespace = {"np": np, "model": ch05.MODEL}
+        exec(code, namespace)
+        (answer,) = [v for k, v in namespace.items() if callable(v) and k.startswith(("elbo", "kl", "best"))]
+        assert ex.check(answer) is True
+
+
 def test_hints_and_solutions_print(capsys):
     for ex in (ch05.ex1, ch05.ex2, ch05.ex3):
         ex.hint()

@@ -65,8 +65,11 @@ ex3 = Exercise(
     hint="""
     The ELBO is sum_k q_k (log p(x, z=k) - log q_k); with a Lagrange multiplier for sum_k q_k = 1 its maximum is
     q_k proportional to p(x, z=k), i.e. the posterior. Normalize in log space: subtract logsumexp(log_p_xz)
-    before exponentiating, or the last case (log p(x, z) near -1000) gives 0 / 0.""",
+    (from lvmlib.logspace import logsumexp) before exponentiating, or the last case (log p(x, z) near -1000)
+    gives 0 / 0.""",
     solution="""
+    from lvmlib.logspace import logsumexp
+
     def best_q(log_p_xz):
         return np.exp(log_p_xz - logsumexp(log_p_xz))""",
     cases=[(MIXTURE.log_p_xz(np.array([[0.0, 1.0]]))[0],), (MIXTURE.log_p_xz(np.array([[1.5, 0.0]]))[0],),
