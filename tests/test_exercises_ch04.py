@@ -4,7 +4,9 @@ untouched stub as not attempted."""
 import numpy as np
 import pytest
 
+from lvmlib.distributions import kl_normal
 from lvmlib.exercises import ch04
+from lvmlib.logspace import logsumexp
 
 
 def ess_right(log_w):
@@ -48,3 +50,14 @@ def test_exercise(exercise, right, wrong, capsys):
     assert "not attempted" in capsys.readouterr().out
     exercise.hint()
     exercise.solution()
+
+
+def test_printed_solutions_run_and_pass(capsys):
+    # a learner pastes a printed solution into the notebook, whose namespace has these names: it must pass as printed
+    for ex, name in ((ch04.ex1, "log_p_x_hat_from_log_w"), (ch04.ex2, "ess_from_log_w"), (ch04.ex3, "bias_k1")):
+        ex.solution()
+        code = capsys.readouterr().out.split("\n\n", 1)[1]
+        namespace = {"np": np, "logsumexp": logsumexp, "kl_normal": kl_normal, "linear": ch04.LINEAR_GAUSSIAN,
+                     "x_lin": ch04.X_LINEAR}
+        exec(code, namespace)
+        assert ex.check(namespace[name]) is True

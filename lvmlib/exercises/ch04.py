@@ -66,12 +66,12 @@ ex3 = Exercise(
     "Exercise 3 (the bias at k = 1 in closed form)",
     _ref_bias_k1,
     hint="""With k = 1, E_q[log w] = E_q[log p(x, z) - log q(z)] = log p(x) - KL(q || p(z|x)), so the bias is
-    -KL(q || p(z|x)). model.posterior(x) gives the posterior's mean (n_data, d_z) and covariance (d_z, d_z);
+    -KL(q || p(z|x)). linear.posterior(x_lin) gives the posterior's mean (n_data, d_z) and covariance (d_z, d_z);
     kl_normal(mu_q, sigma_q, mu_p, sigma_p) is KL(q || p) between 1-D Gaussians (standard deviations, not
     variances).""",
     solution="""
     def bias_k1(mu_q, sigma_q):
-        mean, cov = model.posterior(x)
+        mean, cov = linear.posterior(x_lin)
         return -kl_normal(mu_q, sigma_q, mean[0, 0], np.sqrt(cov[0, 0]))
     """,
     cases=[(0.0, 1.0), (0.5, 0.3), (-1.0, 2.0), (0.8, 0.55)],
