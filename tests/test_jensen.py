@@ -56,3 +56,11 @@ def test_front_end_readouts():
     mode.value = "many points"
     found = dict(re.findall(r"data-name='(\w+)'>(-?[\d.]+)<", readout.value))
     assert float(found["gap"]) == round(J.many_update(20, 0.8, 0).gap, 4)
+
+
+def test_curve_spans_every_point_the_sliders_can_produce():
+    # the widest setting (n = 200, s = 1.5) over 50 draws: every (f_i, log f_i) lies on the drawn part of log f
+    for seed in range(50):
+        f = J.many_update(J.N_RANGE[1], J.SPREAD_RANGE[1], seed).f
+        assert J.CURVE_RANGE[0] < f.min() and f.max() < J.CURVE_RANGE[1]
+    assert J.CURVE_RANGE[0] < J.F_RANGE[0] and J.F_RANGE[1] < J.CURVE_RANGE[1]

@@ -26,6 +26,7 @@ from lvmlib.widgets import LiveFigure, explorer_layout, readout_html, reset_butt
 F_RANGE = (0.1, 6.0)
 SPREAD_RANGE = (0.0, 1.5)
 N_RANGE = (2, 200)
+CURVE_RANGE = (1e-4, 1e4)  # the curve log f is drawn over this range of f (the axes show a part of it)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def jensen_explorer(dpi=80):
 
     fig = Figure(figsize=(6.0, 3.6))
     ax = fig.add_subplot()
-    grid = np.linspace(0.02, 10.0, 400)
+    grid = np.geomspace(*CURVE_RANGE, 800)  # wider than any view: "many points" at s = 1.5 reach f > 10 and f < 0.02
     (curve,) = ax.plot(grid, np.log(grid), color=COLORS["model"], label="log f")
     (chord,) = ax.plot([], [], color=COLORS["data"], lw=1.2, label="chord")
     points = ax.scatter([0.0], [0.0], s=18, color=COLORS["sample"], zorder=3, label="(f_i, log f_i)")
