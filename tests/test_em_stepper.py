@@ -43,6 +43,12 @@ def test_update_over_the_whole_range(fit):
         assert st.phase == "E" and abs(st.gap) < 1e-10  # the E-step closes the gap
     for st in states[2::2]:
         assert st.phase == "M"
+    assert all(st.gap >= 0.0 for st in states)  # a KL: rounding never shows as -0.0000
+    # the caption's promise: an E-step changes only q (the colours), an M-step only theta (the ellipses)
+    for before, after in zip(states[:-1], states[1:], strict=True):
+        same_params = np.array_equal(before.means, after.means) and np.array_equal(before.covs, after.covs)
+        same_q = np.array_equal(before.resp, after.resp)
+        assert (same_params, same_q) == ((True, False) if after.phase == "E" else (False, True)), after.step
     log_liks = [st.log_lik for st in states]
     assert np.all(np.diff(log_liks) >= -1e-12)  # never decreases, half-step by half-step
     # the numbers computed from the parameters agree with the history fit_em recorded
