@@ -339,8 +339,9 @@ def _one_point(model, x):
 
 
 def _elbo_and_grad(model, x, phi, n_nodes, h=1e-5):
-    """ELBO and its gradient in (mu, log sigma) by the reparameterization z = mu + sigma * eps at the quadrature
-    nodes: dELBO/dmu = E[f'(z)], dELBO/dlog sigma = E[f'(z) sigma eps] + 1, with f = log p(x, z)."""
+    """ELBO and its gradient in phi = (mu, log sigma) through the reparameterization z = mu + sigma * eps at the
+    quadrature nodes: dELBO/dmu = E[f'(z)], dELBO/dlog sigma = E[f'(z) sigma eps] + 1, with f = log p(x, z).
+    The models expose no derivative, so f'(z) is a central finite difference with step h (error of order h^2)."""
     mu, log_sigma = phi
     sigma = np.exp(log_sigma)
     eps, w = _gauss_hermite(n_nodes)
@@ -355,10 +356,12 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
                    n_nodes=N_NODES):
     """Maximize the exact ELBO over q = N(mu, sigma^2) by gradient ascent on (mu, log sigma).
 
-    Each step goes along the gradient, with a backtracking line search (the step halves until the ELBO rises, and
+    Each step goes along the gradient (computed at the quadrature nodes, with finite-difference derivatives of
+    log p(x, z)), with a backtracking line search (the step halves until the ELBO rises, and
     grows by half after a success) and moves of at most 1 per coordinate, so the ELBO never decreases.
     Equivalent to minimizing KL(q || p(z|x)) over Gaussians: from a start near one mode of a bimodal posterior it
-    settles on that mode.
+    settles on that mode. Plain gradient ascent is slow in the narrow valleys of a sharply peaked posterior (a
+    hundred or more steps); it is kept because its path is what the explorer animates.
 
     model : a ContinuousLVM with d_z = 1 (e.g. NonlinearModel1D, LinearGaussian). x : one data point (1, d_x).
     max_iter, tol : stop when the gradient norm is below tol, or warn after max_iter steps.
@@ -368,7 +371,8 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     max_iter = _checks.positive_int(max_iter, "max_iter")
     step = float(_checks.positive(step_size, "step_size"))
     tol = float(_checks.positive(tol, "tol"))
-    phi = np.array([float(mu0), float(log_sigma0)])
+    phi = np.array([float(_checks.as_float_array(mu0, "mu0", ndim=0)),
+                    float(_checks.as_float_array(log_sigma0, "log_sigma0", ndim=0))])
     elbo, grad = _elbo_and_grad(model, x, phi, n_nodes)
     history = [(*phi, elbo)]
     converged = False

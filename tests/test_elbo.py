@@ -243,5 +243,9 @@ def test_fit_warns_and_validates():
         E.fit_gaussian_q(model, [[2.0], [1.0]])
     with pytest.raises(ValueError, match="max_iter must be >= 1"):
         E.fit_gaussian_q(model, [[2.0]], max_iter=0)
+    with pytest.raises(ValueError, match="mu0 contains NaN"):  # the start is named, not the derived z
+        E.fit_gaussian_q(model, [[2.0]], mu0=np.nan)
+    with pytest.raises(ValueError, match="log_sigma0 contains NaN"):
+        E.fit_gaussian_q(model, [[2.0]], log_sigma0=np.inf)
     with pytest.raises(ValueError, match="d_z = 1"):
         E.elbo_gaussian(NonlinearModel1D(d_z=2), [[1.0]], [[0.0, 0.0]], 1.0)  # no quadrature in 2-D
