@@ -43,3 +43,14 @@ def test_ex3_elbo():
     no_entropy = lambda X, r, w, m, c: np.mean(np.sum(r * _log_joint(X, w, m, c), axis=1))
     assert ch02.ex3.check(no_entropy) is False
     assert ch02.ex3.check(_stub) is None
+
+
+def test_printed_solutions_run_with_the_notebooks_imports_and_pass(capsys):
+    # a learner pastes solution() into the notebook, where only np, multivariate_normal and logsumexp are imported
+    for ex, name in ((ch02.ex1, "log_responsibilities"), (ch02.ex2, "m_step_means"), (ch02.ex3, "elbo_per_point")):
+        capsys.readouterr()  # drop earlier verdicts
+        ex.solution()
+        code = capsys.readouterr().out.split("\n", 1)[1]  # the lines after the title
+        namespace = {"np": np, "multivariate_normal": multivariate_normal, "logsumexp": logsumexp}
+        exec(code, namespace)
+        assert ex.check(namespace[name]) is True

@@ -67,6 +67,8 @@ ex3 = Exercise(
     exercise 1. Where r_ik = 0 the term is 0 (0 log 0 = 0): use np.where(resp > 0, ..., 0.0) or
     scipy.special.xlogy(resp, resp) for the entropy part.""",
     solution="""
+    from scipy.special import xlogy  # xlogy(r, r) = r log r, and 0 where r = 0
+
     def elbo_per_point(X, resp, weights, means, covs):
         log_joint = np.stack([np.log(w) + multivariate_normal(m, c).logpdf(X)
                               for w, m, c in zip(weights, means, covs)], axis=1)
