@@ -24,5 +24,14 @@ def test_explorer_state_converges_for_a_fine_wide_grid():
 
 def test_explorer_front_end_builds_and_updates():
     box = G.grid_explorer()
-    html = box.children[1].children[0].children[-1].value
-    assert "data-name='log_px'" in html and "data-name='abs_error'" in html
+    left = box.children[1].children[0]
+    x_slider, m_slider, L_slider, reset, readout = left.children
+    assert "data-name='log_px'" in readout.value and "data-name='abs_error'" in readout.value
+    for name, control in zip("xmL", (x_slider, m_slider, L_slider), strict=True):  # start, range and step
+        assert control.value == G.EXPLORER_DEFAULTS[name]
+        assert (control.min, control.max, control.step) == G.EXPLORER_RANGES[name]
+    m_slider.value, L_slider.value = 3, 2.5
+    s = G.grid_explorer_state(x_slider.value, 3, 2.5)
+    assert f"data-name='abs_error'>{s.abs_error:.4f}<" in readout.value
+    reset.click()
+    assert (m_slider.value, L_slider.value) == (G.EXPLORER_DEFAULTS["m"], G.EXPLORER_DEFAULTS["L"])
