@@ -26,6 +26,7 @@ from lvmlib.logspace import log_trapezoid, logsumexp, normalize_log
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 MAX_ENUMERATION_D = 24  # 2^24 ~ 1.7e7 configurations: the largest table this module builds in one go
+MAX_TABLE_ENTRIES = 2**29  # floats in one posterior-by-enumeration intermediate (4.3 GB; d = 24 with a few points)
 MAX_GRID_POINTS = 2_000_000  # grid points x data points allowed in one quadrature call (~16 MB per float array)
 
 
@@ -36,7 +37,8 @@ def time_enumeration(ds, d_x, rng, n_data=1, repeats=1, progress=True):
     """Wall time of the exact ``BinaryLatentModel.log_p_x`` (a sum of 2^d terms) for each d in ``ds``.
 
     For each d a random model ``BinaryLatentModel.random(d, d_x, rng)`` and ``n_data`` samples from it are drawn;
-    the best of ``repeats`` timings is kept.
+    the best of ``repeats`` timings is kept. The first model is evaluated once untimed, so one-time start-up costs
+    (thread pools, caches) do not inflate the smallest d.
 
     Returns
     -------
@@ -45,6 +47,8 @@ def time_enumeration(ds, d_x, rng, n_data=1, repeats=1, progress=True):
     """
     rng = _checks.generator(rng)
     ds = [_checks.positive_int(d, "ds entries") for d in ds]
+    if not ds:
+        raise ValueError("ds is empty; pass the latent sizes to time, e.g. ds = range(4, 21).")
     if max(ds) > BinaryLatentModel.max_d:
         raise ValueError(f"ds goes up to d = {max(ds)}, but enumeration is limited to d <= "
                          f"{BinaryLatentModel.max_d}; extrapolate with fit_growth instead.")
@@ -58,6 +62,8 @@ def time_enumeration(ds, d_x, rng, n_data=1, repeats=1, progress=True):
     for d in iterator:
         model = BinaryLatentModel.random(d, d_x, rng)
         _, x = model.sample(n_data, rng)
+        if not seconds:
+            model.log_p_x(x)  # warm-up, untimed
         best = np.inf
         for _ in range(repeats):
             start = time.perf_counter()
@@ -121,10 +127,15 @@ def enumeration_size(d, n_data=1):
 # ---------------------------------------------------------------------------------------------------------------
 # the posterior and the gradient identity (binary latents, by enumeration)
 # ---------------------------------------------------------------------------------------------------------------
-def _check_enumerable(model):
+def _check_enumerable(model, n_data):
+    """Refuse a posterior table of 2^d x n_data entries that would not fit in memory, before building it."""
     if model.d > MAX_ENUMERATION_D:
         raise ValueError(f"model.d = {model.d} means a table of 2^{model.d} = {2**model.d:.3e} configurations; "
                          f"this module enumerates up to d = {MAX_ENUMERATION_D}. Use a smaller model.")
+    entries = 2**model.d * max(model.d, n_data * model.d_x)  # z (2^d, d) and the residuals (2^d, n_data, d_x)
+    if entries > MAX_TABLE_ENTRIES:
+        raise ValueError(f"{n_data} data point(s) x 2^{model.d} configurations need {entries:.3e} floats, more than "
+                         f"MAX_TABLE_ENTRIES = {MAX_TABLE_ENTRIES:.3e}; pass fewer data points at a time.")
 
 
 def log_posterior_enumeration(model, x):
@@ -135,8 +146,8 @@ def log_posterior_enumeration(model, x):
     z : array (2^d, d), the configurations (row k is the binary code of k).
     log_post : array (n_data, 2^d); each row's exp sums to one.
     """
-    _check_enumerable(model)
     x = _checks.as_float_array(x, "x", ndim=2)
+    _check_enumerable(model, x.shape[0])
     z = model.configurations()
     return z, normalize_log(model.log_p_xz(x, z[:, None, :]).T, axis=1)
 
@@ -199,8 +210,10 @@ def grid_1d(lo, hi, m):
 def log_p_x_grid_1d(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
     """log p(x) by the log-trapezoid rule on m points of [lo, hi] for a model with d_z = 1.
 
-    ``model`` needs ``log_p_xz(x, z)`` with z of shape (..., n_data, 1). Returns shape (n_data,).
+    ``model`` needs ``d_z`` and ``log_p_xz(x, z)`` with z of shape (..., n_data, 1). Returns shape (n_data,).
     """
+    if int(model.d_z) != 1:
+        raise ValueError(f"log_p_x_grid_1d needs a model with d_z = 1, got d_z = {model.d_z}; use log_p_x_grid.")
     return log_p_x_grid(model, x, lo, hi, m, max_points=max_points)
 
 

@@ -1,5 +1,7 @@
 """Tests for lvmlib.marginal against closed forms, scipy quadrature, brute-force sums and finite differences."""
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import integrate, stats
@@ -65,6 +67,11 @@ def test_huge_grid_is_refused_before_allocation():
         marginal.log_p_x_grid(Tripwire(), np.zeros((1, 2)), -1, 1, 10)
 
 
+def test_grid_1d_refuses_a_two_dimensional_latent():
+    with pytest.raises(ValueError, match="needs a model with d_z = 1, got d_z = 2; use log_p_x_grid"):
+        marginal.log_p_x_grid_1d(linear_gaussian_2d(), np.zeros((1, 3)), -1, 1, 5)
+
+
 def test_grid_limits_must_be_ordered():
     with pytest.raises(ValueError, match="lo must be < hi"):
         marginal.grid_1d(1.0, -1.0, 5)
@@ -76,10 +83,25 @@ def test_grid_points_needed_is_exact():
 
 # ---- enumeration, growth, posterior, gradient -------------------------------------------------------------------
 def test_time_enumeration_returns_values_matching_brute_force():
-    rng = np.random.default_rng(0)
-    seconds, values = marginal.time_enumeration([2, 3], d_x=2, rng=rng, n_data=2, progress=False)
+    seconds, values = marginal.time_enumeration([2, 3], d_x=2, rng=np.random.default_rng(0), n_data=2,
+                                                progress=False)
     assert seconds.shape == (2,) and np.all(seconds > 0)
-    assert all(v.shape == (2,) for v in values)
+    replay = np.random.default_rng(0)  # the same draws: the same models and data points
+    for d, got in zip([2, 3], values, strict=True):
+        model = BinaryLatentModel.random(d, 2, replay)
+        x = model.sample(2, replay)[1]
+        brute = []
+        for x_n in x:  # sum of p(z) N(x; W z + b, sigma_x^2 I) over every z, with scipy densities
+            terms = [np.prod(np.where(z, model.prior_p, 1 - model.prior_p))
+                     * stats.multivariate_normal(model.W @ z + model.b, model.sigma_x**2 * np.eye(2)).pdf(x_n)
+                     for z in np.array(list(itertools.product([0, 1], repeat=d)))]
+            brute.append(np.log(sum(terms)))
+        assert np.allclose(got, brute, atol=1e-12, rtol=0)
+
+
+def test_time_enumeration_refuses_empty_ds():
+    with pytest.raises(ValueError, match="ds is empty"):
+        marginal.time_enumeration([], d_x=2, rng=np.random.default_rng(0), progress=False)
 
 
 def test_time_enumeration_refuses_large_d():
@@ -125,6 +147,12 @@ def test_posterior_refuses_huge_tables():
     model = BinaryLatentModel(np.zeros((1, 25)), np.zeros(1), np.full(25, 0.5))
     with pytest.raises(ValueError, match="this module enumerates up to d = 24"):
         marginal.log_posterior_enumeration(model, np.zeros((1, 1)))
+
+
+def test_posterior_refuses_too_many_data_points_before_allocation():
+    model = BinaryLatentModel(np.zeros((2, 20)), np.zeros(2), np.full(20, 0.5))
+    with pytest.raises(ValueError, match="1000 data point\\(s\\) x 2\\^20 configurations .* pass fewer data points"):
+        marginal.log_posterior_enumeration(model, np.zeros((1000, 2)))
 
 
 def test_gradient_identity_matches_finite_differences():
