@@ -302,8 +302,10 @@ def fit_em(X, n_components, *, rng=None, init=None, max_iter=100, tol=1e-6, reg_
     n_components = _checks.positive_int(n_components, "n_components")
     _as_data(X, n_components)
     max_iter = _checks.positive_int(max_iter, "max_iter")
-    if not tol >= 0 or not reg_covar >= 0:
-        raise ValueError(f"tol and reg_covar must be >= 0, got tol={tol}, reg_covar={reg_covar}.")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0 (a change in mean log-likelihood, e.g. 1e-6), got {tol}.")
+    if not reg_covar >= 0:
+        raise ValueError(f"reg_covar must be >= 0 (e.g. 1e-6), got {reg_covar}.")
     _check_covariance_type(covariance_type)
     weights, means, covs = _init_params(X, n_components, rng, init, reg_covar, covariance_type)
 
@@ -357,6 +359,7 @@ def n_parameters(n_components, d, covariance_type="full"):
 def bic(X, weights, means, covs, covariance_type="full"):
     """Bayesian information criterion, -2 sum_i log p(x_i) + n_params log n (a total; lower is better)."""
     X = _as_data(X)
-    K, d = np.shape(means)
+    weights, means, covs = check_params(weights, means, covs, d=X.shape[1])
+    K, d = means.shape
     total_log_lik = X.shape[0] * log_likelihood(X, weights, means, covs)
     return -2 * total_log_lik + n_parameters(K, d, covariance_type) * np.log(X.shape[0])

@@ -254,6 +254,12 @@ def test_bad_inputs_name_the_parameter_and_the_fix(abc_data):
         mx.m_step(abc_data, np.full((10, 3), 1 / 3))
     with pytest.raises(ValueError, match="reg_covar must be >= 0"):
         mx.m_step(abc_data, np.full((len(abc_data), 3), 1 / 3), reg_covar=-1.0)
+    with pytest.raises(ValueError, match="tol must be >= 0"):
+        mx.fit_em(abc_data, 3, rng=rng, tol=-1.0)
+    with pytest.raises(ValueError, match="reg_covar must be >= 0"):
+        mx.fit_em(abc_data, 3, rng=rng, reg_covar=np.nan)
+    with pytest.raises(ValueError, match="means must have 2 dimension"):
+        mx.bic(abc_data, model.weights, model.means[:, 0], model.covs)
     with pytest.raises(ValueError, match="fewer than n_components = 3 distinct points"):
         mx.kmeans_plusplus(np.ones((10, 2)), 3, rng)
 
