@@ -300,6 +300,10 @@ def elbo_map(model, x, mu_values, log_sigma_values, n_nodes=32):
     x : a single data point, shape (1, d_x) (or (1,) when d_x = 1). mu_values (a,), log_sigma_values (b,).
     Returns an array of shape (b, a): rows follow log sigma, columns follow mu.
     """
+    x = model._as_x(x)
+    if x.shape[0] != 1:
+        raise ValueError(f"x must be one data point (shape (1, d_x)) for an ELBO map, got {x.shape}; map one "
+                         f"point at a time.")
     mu_values = _checks.as_float_array(mu_values, "mu_values", ndim=1)
     log_sigma_values = _checks.as_float_array(log_sigma_values, "log_sigma_values", ndim=1)
     mu = np.broadcast_to(mu_values[None, :, None, None], (log_sigma_values.size, mu_values.size, 1, 1))
@@ -425,6 +429,9 @@ def fit_gaussian_forward_kl(model, x):
 def kl_forward_gaussian(model, x, mu, sigma):
     """KL(p(z|x) || q) for q = N(mu, sigma^2) and a model with ``posterior_on_grid`` (trapezoid rule); a float."""
     x = model._as_x(x)
+    if x.shape[0] != 1:
+        raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
+    sigma = _checks.positive(sigma, "sigma")
     grid, density = model.posterior_on_grid(x)
     log_post = model.log_p_xz_on_grid(x)[0] - model.log_p_x(x)[0]
     integrand = np.where(density[0] > 0, density[0] * (log_post - log_normal(grid, mu, sigma)), 0.0)

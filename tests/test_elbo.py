@@ -249,3 +249,9 @@ def test_fit_warns_and_validates():
         E.fit_gaussian_q(model, [[2.0]], log_sigma0=np.inf)
     with pytest.raises(ValueError, match="d_z = 1"):
         E.elbo_gaussian(NonlinearModel1D(d_z=2), [[1.0]], [[0.0, 0.0]], 1.0)  # no quadrature in 2-D
+    with pytest.raises(ValueError, match="x must be one data point"):  # used to map the first point silently
+        E.elbo_map(model, [[2.0], [1.0]], np.array([0.0]), np.array([0.0]))
+    with pytest.raises(ValueError, match="x must be one data point"):
+        E.kl_forward_gaussian(model, [[2.0], [1.0]], 0.0, 1.0)
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        E.kl_forward_gaussian(model, [[2.0]], 0.0, 0.0)

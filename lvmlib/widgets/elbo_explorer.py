@@ -203,7 +203,7 @@ class _BoundPanel:
         ax.set_xlim(-1.45, 0.3)
         ax.set_xticks([])
         ax.set_ylabel("nats")
-        ax.legend(loc="center left", fontsize=7, handlelength=1.0, borderaxespad=0.2)
+        ax.legend(loc="center left", fontsize=8, handlelength=1.0, borderaxespad=0.2)
 
     @property
     def artists(self):
@@ -401,7 +401,7 @@ def discrete_explorer(model=None, x=(-0.5, 1.0), dpi=72):
     ax_q.set_yticks(np.linspace(0, 1, 6))
     ax_q.set_xlabel("z")
     ax_q.set_ylabel("probability")
-    ax_q.legend(loc="upper center", fontsize=7, ncol=3, handlelength=1.0, columnspacing=0.8)
+    ax_q.legend(loc="upper center", fontsize=8, ncol=2, handlelength=1.0, columnspacing=0.8)
     ax_q.set_title("p(z|x) and q(z)", fontsize=10)
     ax_x.set_title("the observation x (✖) and clusters A, B, C", fontsize=10)
     bound = _BoundPanel(ax_b)
