@@ -159,7 +159,10 @@ def log_p_completions(model, x, observed):
     if n_missing > MAX_MISSING:
         raise ValueError(f"{n_missing} missing pixels means 2^{n_missing} = {2**n_missing:.3e} completions; "
                          f"brute force is limited to {MAX_MISSING} missing pixels. Observe more pixels.")
-    x = model._as_x(x)[0]
+    x = model._as_x(x)
+    if x.shape[0] != 1:
+        raise ValueError(f"x must be a single image of shape ({model.n_pixels},), got {x.shape}; pass one row.")
+    x = x[0]
     codes = np.arange(2**n_missing, dtype=np.int64)
     bits = ((codes[:, None] >> np.arange(n_missing)) & 1).astype(float)  # (2^n_missing, n_missing)
     images = np.broadcast_to(x, (codes.size, x.size)).copy()

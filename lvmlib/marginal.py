@@ -53,6 +53,7 @@ def time_enumeration(ds, d_x, rng, n_data=1, repeats=1, progress=True):
         raise ValueError(f"ds goes up to d = {max(ds)}, but enumeration is limited to d <= "
                          f"{BinaryLatentModel.max_d}; extrapolate with fit_growth instead.")
     repeats = _checks.positive_int(repeats, "repeats")
+    d_x = _checks.positive_int(d_x, "d_x")
     seconds, values = [], []
     iterator = ds
     if progress:
@@ -186,7 +187,11 @@ def finite_difference_grad(f, theta, eps=1e-5):
 # ---------------------------------------------------------------------------------------------------------------
 def _check_grid(m, d_z, n_data, max_points):
     """Validate a tensor grid of m^d_z points before anything is allocated; return the number of points."""
-    if isinstance(m, bool) or int(m) != m or m < 2:
+    try:
+        whole = not isinstance(m, bool) and int(m) == m
+    except (TypeError, ValueError, OverflowError):  # NaN, inf, None, text
+        whole = False
+    if not whole or m < 2:
         raise ValueError(f"m (grid points per axis) must be a whole number >= 2 for the trapezoid rule, got {m!r}.")
     n_points = int(m) ** int(d_z)  # a Python int: never overflows
     if n_points * n_data > max_points:

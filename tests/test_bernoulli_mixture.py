@@ -76,6 +76,11 @@ def test_most_likely_completions_are_ranked_exact_conditionals():
     assert np.allclose(log_p, [cond[tuple(r)] for r in images], atol=1e-12)
 
 
+def test_completions_of_several_images_are_refused():
+    with pytest.raises(ValueError, match="x must be a single image of shape \\(6,\\)"):
+        log_p_completions(small_model(), np.zeros((2, 6)), np.ones(6, bool))
+
+
 def test_too_many_missing_pixels_are_refused_before_allocation():
     model = small_model(D=64)
     with pytest.raises(ValueError, match="2\\^32 = 4.295e\\+09 completions; brute force is limited to 16"):

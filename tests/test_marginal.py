@@ -48,7 +48,7 @@ def test_grid_2d_agrees_with_1d_for_d_z_1():
     assert np.allclose(marginal.log_p_x_grid(model, x, -8, 8, 41), marginal.log_p_x_grid_1d(model, x, -8, 8, 41))
 
 
-@pytest.mark.parametrize("m", [1, 0, -3, 2.5, True])
+@pytest.mark.parametrize("m", [1, 0, -3, 2.5, True, float("nan"), float("inf"), None])
 def test_grid_below_two_points_is_refused(m):
     with pytest.raises(ValueError, match="m \\(grid points per axis\\) must be a whole number >= 2"):
         marginal.log_p_x_grid(LinearGaussian(), np.array([[0.0]]), -1, 1, m)
