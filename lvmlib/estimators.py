@@ -95,12 +95,20 @@ def _sample_shape(k, n_repeats):
 
 
 def _as_x(model, x):
-    if isinstance(model, BinaryLatentModel):
-        x = _checks.as_float_array(x, "x", ndim=2)
-        if x.shape[1] != model.d_x:
-            raise ValueError(f"x must have shape (n_data, {model.d_x}), got {x.shape}.")
-        return x
-    return model._as_x(x)
+    """x as a float array (n_data, d_x), checked against the model's data width (a public attribute of each model).
+
+    A 1-D x is one data point for a DiscreteMixture (as the mixture itself reads it) and n_data points when d_x = 1
+    for the other models."""
+    x = _checks.as_float_array(x, "x")
+    d_x = model.dim if isinstance(model, DiscreteMixture) else model.d_x
+    if x.ndim == 1 and isinstance(model, DiscreteMixture):
+        x = x[None, :]
+    elif x.ndim == 1 and d_x == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != d_x:
+        raise ValueError(f"x must have shape (n_data, {d_x}) for this {type(model).__name__}, got {x.shape}; "
+                         "pass one row per data point.")
+    return x
 
 
 def log_weights_uniform(model, x, k, rng, n_repeats=None):
@@ -118,18 +126,18 @@ def log_weights_uniform(model, x, k, rng, n_repeats=None):
     -------
     log_w : array (k, n_data), or (n_repeats, k, n_data).
     """
+    if not isinstance(model, (BinaryLatentModel, DiscreteMixture)):
+        raise ValueError(f"model must have a finite latent space (BinaryLatentModel or DiscreteMixture) for uniform "
+                         f"sampling, got {type(model).__name__}; use log_weights_prior or log_weights_gaussian.")
     shape, rng = _sample_shape(k, n_repeats), _checks.generator(rng)
     x = _as_x(model, x)
     n = x.shape[0]
     if isinstance(model, BinaryLatentModel):
         z = (rng.random((*shape, n, model.d)) < 0.5).astype(float)
         return model.d * np.log(2.0) + model.log_p_xz(x, z)
-    if isinstance(model, DiscreteMixture):
-        idx = rng.integers(model.n_components, size=(*shape, n))
-        log_p_xz = np.take_along_axis(model.log_p_xz(x).T, idx.reshape(-1, n), axis=0).reshape(idx.shape)
-        return np.log(model.n_components) + log_p_xz
-    raise ValueError(f"model must have a finite latent space (BinaryLatentModel or DiscreteMixture) for uniform "
-                     f"sampling, got {type(model).__name__}; use log_weights_prior or log_weights_gaussian.")
+    idx = rng.integers(model.n_components, size=(*shape, n))
+    log_p_xz = np.take_along_axis(model.log_p_xz(x).T, idx.reshape(-1, n), axis=0).reshape(idx.shape)
+    return np.log(model.n_components) + log_p_xz
 
 
 def log_weights_prior(model, x, k, rng, n_repeats=None, return_z=False):
@@ -139,15 +147,16 @@ def log_weights_prior(model, x, k, rng, n_repeats=None, return_z=False):
     Other parameters as in :func:`log_weights_uniform`. Returns log_w (..., k, n_data), and z (..., k, n_data, d_z)
     with ``return_z=True``.
     """
+    if not isinstance(model, (BinaryLatentModel, ContinuousLVM)):
+        raise ValueError(f"model must be a ContinuousLVM or a BinaryLatentModel for prior sampling, got "
+                         f"{type(model).__name__}.")
     shape, rng = _sample_shape(k, n_repeats), _checks.generator(rng)
     x = _as_x(model, x)
     n = x.shape[0]
     if isinstance(model, BinaryLatentModel):
         z = (rng.random((*shape, n, model.d)) < model.prior_p).astype(float)
-    elif isinstance(model, ContinuousLVM):
-        z = rng.standard_normal((*shape, n, model.d_z))
     else:
-        raise ValueError(f"model must be a ContinuousLVM or a BinaryLatentModel, got {type(model).__name__}.")
+        z = rng.standard_normal((*shape, n, model.d_z))
     log_w = model.log_p_x_given_z(x, z)
     return (log_w, z) if return_z else log_w
 

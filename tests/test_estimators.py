@@ -164,3 +164,21 @@ def test_bad_inputs_named():
         log_weights_uniform(NonlinearModel1D(), X_NL, 5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="log_w contains NaN"):
         effective_sample_size(np.array([[np.nan], [0.0]]))
+
+
+def test_x_is_checked_against_each_models_width():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"x must have shape \(n_data, 1\) for this NonlinearModel1D"):
+        log_weights_gaussian(NonlinearModel1D(), np.zeros((2, 2)), 0.0, 1.0, 5, rng)
+    with pytest.raises(ValueError, match=r"x must have shape \(n_data, 2\) for this DiscreteMixture"):
+        log_weights_uniform(three_cluster_mixture(), np.zeros((4, 3)), 5, rng)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        log_weights_prior(NonlinearModel1D(), np.array([[np.nan]]), 5, rng)
+    # a 1-D x: n_data points of a 1-D model, but one data point of the mixture (as the mixture itself reads it)
+    assert log_weights_prior(NonlinearModel1D(), np.array([2.0, -0.5]), 5, rng).shape == (5, 2)
+    assert log_weights_uniform(three_cluster_mixture(), np.array([0.0, 1.0]), 5, rng).shape == (5, 1)
+
+
+def test_prior_sampling_refuses_a_model_without_a_samplable_prior():
+    with pytest.raises(ValueError, match="ContinuousLVM or a BinaryLatentModel for prior sampling"):
+        log_weights_prior(three_cluster_mixture(), np.zeros((1, 2)), 5, np.random.default_rng(0))
