@@ -180,29 +180,31 @@ class EMResult:
     n_iter: int = 0
 
 
-def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-6):
+def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-6, n_init=1):
     """Fit a mixture of Bernoullis by EM in log space, with Beta(1 + alpha, 1 + alpha) smoothing of the pixels.
 
     E step: log responsibilities log p(k | x_n) by normalize_log. M step: weights = N_k / n and
     probs = (sum_n r_nk x_n + alpha) / (N_k + 2 alpha), the MAP update, which keeps probs inside (0, 1).
     EM never lowers the MAP objective, recorded per image in ``history``; it stops when that gains less than
-    ``tol`` and warns if ``max_iter`` comes first.
+    ``tol`` and warns if ``max_iter`` comes first. EM finds a local optimum (a component that starts on an odd
+    image can end with weight ~0), so ``n_init`` runs from different starts and keeps the best final objective.
 
     Parameters
     ----------
     x : array (n_data, D), binary. n_components : K >= 1, at most n_data.
-    rng : numpy Generator (picks the K data points the components start from).
+    rng : numpy Generator (picks the K data points each run's components start from, one run after the other).
     alpha : pseudo-count >= 0 (0 is plain maximum likelihood, which can put probs at 0 or 1).
+    n_init : number of EM runs, >= 1.
 
     Returns
     -------
-    :class:`EMResult`.
+    :class:`EMResult` of the best run.
     """
     rng = _checks.generator(rng)
     x = _checks.as_float_array(x, "x", ndim=2)
     if np.any((x != 0) & (x != 1)):
         raise ValueError("x must be binary (0.0 or 1.0); binarize the images first.")
-    n, D = x.shape
+    n = x.shape[0]
     K = _checks.positive_int(n_components, "n_components")
     if K > n:
         raise ValueError(f"Expected n_data >= n_components but got n_data = {n}, n_components = {K}.")
@@ -210,6 +212,13 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}.")
     max_iter = _checks.positive_int(max_iter, "max_iter")
+    runs = [_em_run(x, K, rng, alpha, max_iter, tol) for _ in range(_checks.positive_int(n_init, "n_init"))]
+    return max(runs, key=lambda run: run.history[-1])
+
+
+def _em_run(x, K, rng, alpha, max_iter, tol):
+    """One EM run from K random data points (validated inputs); returns an :class:`EMResult`."""
+    n = x.shape[0]
     tiny = 10 * np.finfo(float).eps
     # start from K distinct data points, softened to 0.25 / 0.75, so no two components start alike
     model = BernoulliMixture(np.full(K, 1.0 / K), 0.25 + 0.5 * x[rng.choice(n, size=K, replace=False)])
@@ -229,5 +238,5 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
             break
     if not result.converged:
         warnings.warn(f"EM stopped after max_iter = {max_iter} iterations without converging (tol = {tol}); "
-                      "raise max_iter.", stacklevel=2)
+                      "raise max_iter.", stacklevel=3)
     return result

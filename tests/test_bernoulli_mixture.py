@@ -118,6 +118,17 @@ def test_em_never_lowers_its_objective_and_beats_one_component():
     assert fit.model.log_p_x(x).mean() > single.model.log_p_x(x).mean() + 3.0  # 4.8 nats per image measured
 
 
+def test_n_init_keeps_the_best_of_the_same_runs():
+    images, _ = load_digits()
+    x = images.reshape(len(images), -1)[:300]
+    best = fit_bernoulli_mixture(x, 6, np.random.default_rng(5), n_init=3)
+    replay = np.random.default_rng(5)  # each run draws its start from the generator in turn
+    singles = [fit_bernoulli_mixture(x, 6, replay) for _ in range(3)]
+    assert best.history[-1] == max(run.history[-1] for run in singles)
+    with pytest.raises(ValueError, match="n_init must be >= 1"):
+        fit_bernoulli_mixture(x, 6, replay, n_init=0)
+
+
 def test_one_component_ml_fit_is_pixel_means():
     rng = np.random.default_rng(1)
     x = (rng.random((200, 5)) < [0.1, 0.3, 0.5, 0.7, 0.9]).astype(float)
