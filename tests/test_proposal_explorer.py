@@ -121,3 +121,16 @@ def test_blitted_frame_equals_a_full_redraw():
         blitted = np.asarray(live.fig.canvas.buffer_rgba()).copy()
         live.refresh(full=True)
         assert np.array_equal(blitted, np.asarray(live.fig.canvas.buffer_rgba()))
+
+
+def test_try_this_prompts_hold():
+    # the notebook's prompts and the caption, at the explorer's own seed and 200 repeats
+    prior = proposal_update(0.0, 0.0, DEFAULTS["k"])
+    one_mode = proposal_update(1.25, -1.0, DEFAULTS["k"])
+    assert one_mode.ess_frac > prior.ess_frac and one_mode.sd_log_px_hat < prior.sd_log_px_hat  # looks healthier
+    assert abs(one_mode.ratio - 0.5986) < 0.05  # ... but p_hat/p(x) averages the right mode's posterior share
+    assert one_mode.bias + 4 * one_mode.bias_se < prior.bias  # and the bias grows
+    narrower = proposal_update(1.25, -2.0, DEFAULTS["k"])
+    assert narrower.bias + 4 * narrower.bias_se < prior.bias  # narrowing does not rescue it
+    k1, k500 = proposal_update(0.0, 0.3, 1), proposal_update(0.0, 0.3, K_RANGE[1])
+    assert k1.bias < -2.0 and abs(k500.bias) < 2 * k500.bias_se  # several nats, then within its standard error
