@@ -99,6 +99,16 @@ def test_time_enumeration_returns_values_matching_brute_force():
         assert np.allclose(got, brute, atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize(("repeat_below", "calls"), [(np.inf, 1 + 3 + 3), (0.0, 1 + 1 + 1)])
+def test_time_enumeration_repeats_only_short_timings(monkeypatch, repeat_below, calls):
+    counted = []
+    original = BinaryLatentModel.log_p_x
+    monkeypatch.setattr(BinaryLatentModel, "log_p_x", lambda self, x: counted.append(1) or original(self, x))
+    marginal.time_enumeration([2, 3], d_x=2, rng=np.random.default_rng(0), repeats=3, repeat_below=repeat_below,
+                              progress=False)
+    assert len(counted) == calls  # one untimed warm-up, then 3 timings per d, or 1 when none is short enough
+
+
 def test_time_enumeration_refuses_empty_ds():
     with pytest.raises(ValueError, match="ds is empty"):
         marginal.time_enumeration([], d_x=2, rng=np.random.default_rng(0), progress=False)
