@@ -42,3 +42,15 @@ def test_ex3_weights_mle():
     assert ch01.ex3.check(lambda z: np.full(3, 1 / 3)) is False
     assert ch01.ex3.check(lambda z: np.bincount(z) / len(z)) is False  # forgets labels that never occur
     assert ch01.ex3.check(_stub) is None
+
+
+def test_printed_solutions_run_with_the_notebooks_names_and_pass(capsys):
+    # a learner pastes a printed solution into the notebook, where np, logsumexp and mixture exist
+    import textwrap
+
+    from scipy.special import logsumexp
+
+    for ex, name in ((ch01.ex1, "log_p_x"), (ch01.ex2, "posterior"), (ch01.ex3, "weights_mle")):
+        namespace = {"np": np, "logsumexp": logsumexp, "mixture": ch01.MIXTURE}
+        exec(textwrap.dedent(ex._solution), namespace)
+        assert ex.check(namespace[name]) is True

@@ -105,14 +105,6 @@ def test_ex3(capsys):
     assert "not attempted" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("ex", [ch03.ex1, ch03.ex2, ch03.ex3])
-def test_hint_and_solution_print(ex, capsys):
-    ex.hint()
-    ex.solution()
-    out = capsys.readouterr().out
-    assert "Hint for" in out and "A solution for" in out
-
-
 def test_printed_solutions_run():
     """The solutions shown to learners are code; run them with the notebook's names."""
     from lvmlib.logspace import log_trapezoid
