@@ -68,6 +68,9 @@ def test_bad_inputs():
         proposal_update(0.0, 0.0, 0)
     with pytest.raises(ValueError, match="mu_q contains NaN"):
         proposal_update(np.nan, 0.0, 5)
+    for log_sigma_q in (1000.0, -1000.0):  # exp overflows / underflows: named as log_sigma_q, not sigma_q
+        with pytest.raises(ValueError, match="log_sigma_q = .* makes sigma_q"):
+            proposal_update(0.0, log_sigma_q, 5)
 
 
 def test_front_end_wiring():

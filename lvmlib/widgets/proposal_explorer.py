@@ -99,7 +99,11 @@ def proposal_update(mu_q, log_sigma_q, k, seed=0, x=2.0, n_repeats=200, b=0.3, s
     k = _checks.positive_int(k, "k")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     model, log_px, _ = _truth(float(x), float(b), float(sigma_x))
-    sigma_q = float(np.exp(log_sigma_q))
+    with np.errstate(over="ignore", under="ignore"):
+        sigma_q = float(np.exp(log_sigma_q))
+    if not 0.0 < sigma_q < np.inf:
+        raise ValueError(f"log_sigma_q = {log_sigma_q:g} makes sigma_q = exp(log_sigma_q) overflow or vanish; "
+                         f"keep it within the slider's range {LOG_SIGMA_RANGE}.")
     log_w, z = log_weights_gaussian(model, np.array([[x]]), mu_q, sigma_q, k, rng, n_repeats=n_repeats,
                                     return_z=True)
     log_w = log_w[..., 0]  # (n_repeats, k): one data point
