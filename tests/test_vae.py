@@ -205,6 +205,8 @@ def test_bad_inputs_raise_value_errors_naming_the_parameter():
         vae.LinearVAE(4, 2, np.zeros(4), np.random.default_rng(0), sigma2=0.0)
     with pytest.raises(ValueError, match="k must be >= 1"):
         model.iwae_bound(np.zeros((2, 64)), 0, vae.make_generator(0, "cpu"))
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        vae.iwae_of_q(model, np.zeros((1, 64)), torch.zeros(1, 2), torch.zeros(1, 2), 0, vae.make_generator(0, "cpu"))
     with pytest.raises(ValueError, match="optimizer must be"):
         vae.train(model, np.zeros((2, 64)), 1, vae.make_generator(0, "cpu"), optimizer="rmsprop")
     with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
@@ -214,7 +216,9 @@ def test_bad_inputs_raise_value_errors_naming_the_parameter():
 
 
 def test_training_throughput_is_measured_for_both_loops(digits):
+    before = torch.random.get_rng_state()
     rate = vae.plain_torch_throughput(vae.VAEConfig(d_x=64, d_z=2), digits[0][:300], 1, seed=0)
+    assert torch.equal(torch.random.get_rng_state(), before)  # the plain loop's global seeding does not leak
     model = vae.VAE(vae.VAEConfig(d_x=64, d_z=2), torch.Generator().manual_seed(10))
     history = vae.train(model, digits[0][:300], 1, vae.make_generator(0, "cpu"), progress=False)
     assert rate > 0 and history["images_per_s"][0] > 0
@@ -234,3 +238,11 @@ def test_tile_images_places_each_image():
     tiles = vae.tile_images(np.arange(3 * 4).reshape(3, 4), (2, 2), n_cols=2, pad=1)
     assert tiles.shape == (5, 5) and tiles[0, 0] == 0 and tiles[0, 3] == 4 and tiles[3, 0] == 8
     assert np.isnan(tiles[3, 3]) and np.isnan(tiles[2, 0])
+
+
+def test_linear_vae_fit_warns_when_it_stops_before_converging():
+    x = np.random.default_rng(7).normal(size=(50, 6))
+    model = vae.LinearVAE(6, 2, x.mean(0), np.random.default_rng(8))
+    with pytest.warns(UserWarning, match="raise max_iter"):
+        model.fit(x, max_iter=3)
+    assert torch.get_num_threads() >= 1  # the thread count is restored (fit runs single-threaded)
