@@ -5,9 +5,9 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from scipy.stats import norm
 
 from lvmlib import vae
-from lvmlib.distributions import log_normal_diag
 from lvmlib.widgets import latent_traversal as lt
 
 
@@ -23,7 +23,7 @@ def test_update_over_the_full_slider_range_is_finite():
         view = lt.traversal_update(decode, z, (8, 8))
         assert view.image.shape == (8, 8) and np.all(np.isfinite(view.image))
         assert 0.0 <= view.pixel_mean <= 1.0
-        assert np.isclose(view.log_p_z, log_normal_diag(np.array(z), 0.0, 1.0))
+        assert np.isclose(view.log_p_z, norm.logpdf(z).sum())  # log N(z; 0, I), from scipy
         assert np.isclose(view.pixel_mean, decode(np.array(z)[None])[0].mean())
 
 
@@ -39,6 +39,10 @@ def test_update_rejects_bad_input():
         lt.traversal_update(sigmoid_decoder(), [0.0, 0.0], (28, 28))
     with pytest.raises(ValueError, match="z must be finite"):
         lt.traversal_update(sigmoid_decoder(), [np.nan, 0.0], (8, 8))
+    with pytest.raises(ValueError, match="z0 must hold d_z = 2 finite values"):
+        lt.traversal_explorer(sigmoid_decoder(), 2, (8, 8), z0=np.zeros(3))
+    with pytest.raises(ValueError, match="n_sliders must be between 1 and d_z = 2"):
+        lt.traversal_explorer(sigmoid_decoder(), 2, (8, 8), n_sliders=3)
 
 
 def test_front_end_wiring_and_speed():

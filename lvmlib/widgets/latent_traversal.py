@@ -64,6 +64,20 @@ def traversal_update(decode, z, image_shape):
     return TraversalView(z, image, float(image.mean()), float(log_normal_diag(z, 0.0, 1.0)))
 
 
+def _check_start(d_z, z0, n_sliders):
+    """Validated starting point z0 (d_z,) and slider count 1 <= n_sliders <= d_z (default min(d_z, 4))."""
+    d_z = int(d_z)
+    if d_z < 1:
+        raise ValueError(f"d_z must be >= 1, got {d_z}.")
+    z0 = np.zeros(d_z) if z0 is None else np.asarray(z0, dtype=float).reshape(-1).copy()
+    if z0.shape != (d_z,) or not np.all(np.isfinite(z0)):
+        raise ValueError(f"z0 must hold d_z = {d_z} finite values, got shape {z0.shape}; pass one value per latent.")
+    n_sliders = min(d_z, 4) if n_sliders is None else int(n_sliders)
+    if not 1 <= n_sliders <= d_z:
+        raise ValueError(f"n_sliders must be between 1 and d_z = {d_z}, got {n_sliders}.")
+    return z0, n_sliders
+
+
 def _readout(view):
     from lvmlib.widgets import readout_html
 
@@ -91,8 +105,7 @@ def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_poin
     from lvmlib.plotting import COLORS
     from lvmlib.widgets import LiveFigure, explorer_layout, reset_button, slider
 
-    z0 = np.zeros(d_z) if z0 is None else np.asarray(z0, dtype=float).copy()
-    n_sliders = min(d_z, 4) if n_sliders is None else int(n_sliders)
+    z0, n_sliders = _check_start(d_z, z0, n_sliders)
     start = np.round(np.clip(z0[:n_sliders], -Z_LIMIT, Z_LIMIT) / Z_STEP) * Z_STEP  # on the slider's grid
     sliders = [slider(f"z{j + 1}", -Z_LIMIT, Z_LIMIT, round(float(v), 1), Z_STEP) for j, v in enumerate(start)]
 
