@@ -352,6 +352,9 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
         raise ValueError(f"n_epochs and batch_size must be >= 1, got {n_epochs} and {batch_size}.")
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
+    if not isinstance(generator, torch.Generator) or generator.device.type != model.device.type:
+        raise ValueError(f"generator must be a torch.Generator on the model's device ({model.device}); "
+                         "make one with vae.make_generator(seed, model.device).")
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     history = {"train": [], "valid": [], "images_per_s": []}
     bar = tqdm(range(n_epochs), desc=desc, disable=not progress, leave=False)

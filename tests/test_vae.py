@@ -209,6 +209,8 @@ def test_bad_inputs_raise_value_errors_naming_the_parameter():
         vae.iwae_of_q(model, np.zeros((1, 64)), torch.zeros(1, 2), torch.zeros(1, 2), 0, vae.make_generator(0, "cpu"))
     with pytest.raises(ValueError, match="optimizer must be"):
         vae.train(model, np.zeros((2, 64)), 1, vae.make_generator(0, "cpu"), optimizer="rmsprop")
+    with pytest.raises(ValueError, match="generator must be a torch.Generator on the model's device"):
+        vae.train(model, np.zeros((2, 64)), 1, np.random.default_rng(0))
     with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
         vae.train_test_split(np.zeros((4, 2)), np.zeros(4), 1, rng=0)
     gaussian = vae.VAE(vae.VAEConfig(d_x=4, d_z=1, likelihood="gaussian"))
