@@ -247,4 +247,15 @@ def test_linear_vae_fit_warns_when_it_stops_before_converging():
     model = vae.LinearVAE(6, 2, x.mean(0), np.random.default_rng(8))
     with pytest.warns(UserWarning, match="raise max_iter"):
         model.fit(x, max_iter=3)
-    assert torch.get_num_threads() >= 1  # the thread count is restored (fit runs single-threaded)
+
+
+def test_one_cpu_thread_restores_the_callers_thread_count():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert vae.one_cpu_thread(torch.get_num_threads)() == 1
+        with pytest.raises(ZeroDivisionError):
+            vae.one_cpu_thread(lambda: 1 / 0)()
+        assert torch.get_num_threads() == 2  # restored, also after an exception
+    finally:
+        torch.set_num_threads(before)
