@@ -65,7 +65,10 @@ _STATE = f"""() => {{
 _DOM_REPORT = """() => {
   const outs = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')];
   const widgetViews = outs.filter(o => o.querySelector('.jupyter-widgets, .widget-box, .widget-image, .widget-slider'));
+  // The widget renderer's output is a Lumino panel without a data-mime-type (a fallback repr has text/plain).
+  const widgetMime = outs.filter(o => !o.dataset.mimeType && o.classList.contains('lm-Panel'));
   return {text: outs.map(o => o.innerText).join('\\n'), widgetViews: widgetViews.length,
+          widgetMime: widgetMime.length,
           images: outs.reduce((n, o) => n + o.querySelectorAll('img').length, 0),
           stderr: outs.filter(o => o.dataset.mimeType === 'application/vnd.jupyter.stderr')
                       .map(o => o.innerText.slice(0, 500))};
@@ -95,7 +98,8 @@ def run_all(page, timeout_s=150):
     elapsed = time.monotonic() - start
     # Widget views render asynchronously after their output arrives: give them a moment, then report.
     try:
-        page.wait_for_function(f"() => ({_DOM_REPORT})().widgetViews >= ({_STATE})().widgetOutputs",
+        page.wait_for_function(f"""() => {{ const d = ({_DOM_REPORT})();
+                                    return d.widgetMime >= ({_STATE})().widgetOutputs && d.widgetViews > 0; }}""",
                                timeout=15e3, polling=200)
     except Exception:  # reported (and failed) by rendering_problems below
         pass
@@ -116,8 +120,13 @@ def rendering_problems(page):
     for match in NOT_RENDERED.finditer(dom["text"]):
         snippet = dom["text"][max(0, match.start() - 40):match.end() + 60].replace("\n", " ")
         problems.append(f"widget not rendered: ...{snippet}...")
-    if dom["widgetViews"] < st["widgetOutputs"]:
-        problems.append(f"{st['widgetOutputs']} widget outputs but only {dom['widgetViews']} rendered views")
+    # Every widget output must be handled by the widget renderer (a fallback repr means the extension is
+    # missing); closed widgets (finished progress bars) legitimately leave an empty view, so count live views
+    # only as "at least one".
+    if dom["widgetMime"] < st["widgetOutputs"]:
+        problems.append(f"{st['widgetOutputs']} widget outputs but only {dom['widgetMime']} shown as widgets")
+    if st["widgetOutputs"] and not dom["widgetViews"]:
+        problems.append(f"{st['widgetOutputs']} widget outputs but no rendered widget view")
     return problems
 
 
