@@ -184,10 +184,15 @@ def press(slider_locator, key, scope, timeout_s=10):
                                 {once: true, capture: true});
     }""")
     handle.press(key)
-    scope.page.wait_for_function(
-        """() => { const p = window.__lvmPress; return p.expected > 0 &&
-                   p.loaded.filter(x => x !== undefined).length >= 1; }""",
-        timeout=timeout_s * 1e3, polling=5)
+    try:
+        scope.page.wait_for_function(
+            """() => { const p = window.__lvmPress; return p.expected > 0 &&
+                       p.loaded.filter(x => x !== undefined).length >= 1; }""",
+            timeout=timeout_s * 1e3, polling=5)
+    except Exception as error:
+        errors = scope.page.evaluate("() => window.__lvmKernelErrors || []")
+        raise AssertionError(f"no figure was redrawn within {timeout_s} s of pressing {key}; errors the kernel "
+                             f"reported: {errors or 'none'}") from error
     # Other figures of the same explorer (if any) may be redrawn a little later.
     scope.page.wait_for_timeout(100)
     loaded = [x for x in scope.page.evaluate("() => window.__lvmPress.loaded") if x is not None]
