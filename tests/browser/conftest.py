@@ -21,11 +21,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from labpage import LATENCY_FILE, NOTEBOOK_DIR, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = Path(os.environ.get("LVM_BROWSER_NOTEBOOKS", ROOT / "notebooks"))
-SCREENSHOT_DIR = ROOT / "screenshots"
-LATENCY_FILE = ROOT / "bench" / "_work" / "browser_latency.json"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-default-apps", "--disable-extensions",

@@ -4,8 +4,15 @@ JupyterLab runs with ``expose_app_in_browser``, so ``window.jupyterapp`` gives t
 kernel status directly (no guessing from the DOM); what the learner *sees* is then read from the DOM.
 """
 
+import os
 import re
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = Path(os.environ.get("LVM_BROWSER_NOTEBOOKS", ROOT / "notebooks"))
+SCREENSHOT_DIR = ROOT / "screenshots"
+LATENCY_FILE = ROOT / "bench" / "_work" / "browser_latency.json"
 
 # Text that means a widget did not render: the placeholder ipywidgets shows while a view loads, its error
 # message, and the plain-text repr a notebook shows when the widget extension is missing.

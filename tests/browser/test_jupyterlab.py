@@ -12,7 +12,7 @@ import re
 
 import labpage
 import pytest
-from conftest import NOTEBOOK_DIR, SCREENSHOT_DIR
+from labpage import NOTEBOOK_DIR, SCREENSHOT_DIR
 
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 # Run All must finish within this many seconds (chapter 06 trains networks, briefly with LVMLIB_QUICK=1).
