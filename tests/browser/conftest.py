@@ -155,8 +155,13 @@ def latency_log():
     """Collects key-press-to-redrawn-figure times (ms) per explorer; written for bench/run.py at the end."""
     records = {}
     yield records
-    if records:
+    if records:  # merged by explorer, so a partial run (-k) refreshes only what it measured
         LATENCY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            explorers = json.loads(LATENCY_FILE.read_text())["explorers"]
+        except (OSError, ValueError, KeyError):
+            explorers = {}
+        explorers.update(records)
         LATENCY_FILE.write_text(json.dumps(
             {"recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "unit": "ms",
-             "explorers": records}, indent=1, ensure_ascii=False))
+             "explorers": explorers}, indent=1, ensure_ascii=False))
