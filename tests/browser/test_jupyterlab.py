@@ -17,6 +17,7 @@ from labpage import NOTEBOOK_DIR, SCREENSHOT_DIR
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 # Run All must finish within this many seconds (chapter 06 trains networks, briefly with LVMLIB_QUICK=1).
 RUN_TIMEOUT_S = {"06": 420}
+LAST_EXPLORER = {}  # the explorer the interaction check touched last, for the screenshot after it
 INTERACTIONS = {}  # chapter number ("05") -> check(page, latency_log), registered below
 
 
@@ -53,17 +54,19 @@ def test_notebook_runs_and_renders(name, lab, page, latency_log):
     try:
         if check is not None:
             check(page, latency_log)
-            _screenshot(page, SCREENSHOT_DIR / f"{stem}_after_interaction.png")
+            _screenshot(page, SCREENSHOT_DIR / f"{stem}_after_interaction.png", LAST_EXPLORER.pop("scope", None))
             assert not labpage.rendering_problems(page), labpage.rendering_problems(page)
     finally:
         labpage.shutdown_kernel(page)
 
 
-def _screenshot(page, path):
-    """Screenshot with the first explorer (if any) scrolled into view."""
+def _screenshot(page, path, explorer=None):
+    """Screenshot with ``explorer`` (default: the first explorer, if any) scrolled into view."""
     views = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output .widget-slider")
-    if views.count():
-        labpage.explorer_of(views.first).evaluate("el => el.scrollIntoView({block: 'center'})")
+    if explorer is None and views.count():
+        explorer = labpage.explorer_of(views.first)
+    if explorer is not None:
+        explorer.evaluate("el => el.scrollIntoView({block: 'center'})")
         page.wait_for_timeout(200)
     page.screenshot(path=str(path))
 
@@ -83,6 +86,7 @@ def press_and_expect(page, label, key, expected_fn, latency, *, slider_text=None
     """
     s = labpage.slider(page, label)
     scope = labpage.explorer_of(s)
+    LAST_EXPLORER["scope"] = scope
     ms = labpage.press(s, key, scope)
     latency.append(ms)
     if slider_text is not None:
@@ -185,11 +189,16 @@ def check_ch04_proposal(page, latency_log):
 def check_ch05_elbo(page, latency_log):
     """Continuous ELBO explorer at x = 2: μ_q five steps from 0.50 towards the mean of p(z|x) (0.12). After each
     press ELBO, KL and log p(x) equal continuous_update's, ELBO + KL = log p(x) on screen (to the 1e-4 of the
-    rounding), and the gap KL shrinks at every step. Jensen explorer: w two steps, readouts as chord_update."""
+    rounding), and the gap KL shrinks at every step. First, the Jensen explorer: w two steps, readouts exactly as
+    chord_update."""
     import numpy as np
 
     from lvmlib.widgets.elbo_explorer import continuous_update
     from lvmlib.widgets.jensen import chord_update
+
+    lat = latency_log.setdefault("05 Jensen explorer (w)", [])
+    sweep(page, "w", 0.5, 0.01, 2, lambda w: pick(chord_update(0.5, 4.0, w), "mean_f", "log_mean", "mean_log", "gap"),
+          lat)
 
     lat = latency_log.setdefault("05 ELBO explorer (μ_q)", [])
     truth = continuous_update(0.5, 0.0)
@@ -203,10 +212,6 @@ def check_ch05_elbo(page, latency_log):
     kls = [start["kl"]] + [r["kl"] for r in shown]
     shrinking = all(b < a for a, b in zip(kls[:-1], kls[1:], strict=True))
     assert shrinking, f"the gap did not shrink as q moved towards p(z|x): {kls}"
-
-    lat = latency_log.setdefault("05 Jensen explorer (w)", [])
-    sweep(page, "w", 0.5, 0.01, 2, lambda w: pick(chord_update(0.5, 4.0, w), "mean_f", "log_mean", "mean_log", "gap"),
-          lat)
 
 
 @interaction("06")
