@@ -96,8 +96,10 @@ def widgets_md(rows, browser, targets):
                   "| explorer (slider) | key presses | median (ms) | p95 (ms) |", "|---|---:|---:|---:|"]
         lines += [f"| {r['explorer']} | {r['n']} | {r['median_ms']:.0f} | {r['p95_ms']:.0f} |" for r in browser["rows"]]
         lines.append(f"| **all** | **{browser['n']}** | **{browser['median_ms']:.0f}** | |")
+        slow = [f"{r['explorer']}: {r['median_ms']:.0f} ms" for r in browser["rows"] if r["median_ms"] >= 100]
         targets.append(("Key press to redrawn figure under 100 ms median (Chromium)",
-                        f"{browser['median_ms']:.0f} ms over {browser['n']} presses", browser["median_ms"] < 100))
+                        f"{browser['median_ms']:.0f} ms over {browser['n']} presses"
+                        + (f" (over 100 ms alone: {'; '.join(slow)})" if slow else ""), browser["median_ms"] < 100))
     return lines
 
 
