@@ -100,7 +100,9 @@ def dlvm_explorer(var_scale=0.01, seed=0):
              for j, c in enumerate((COLORS["model"], COLORS["highlight"]))]
     ax_z.set(xlabel="z", ylabel="decoder output", title="p(x|z): mean and standard deviation", ylim=(0, 1.05))
     ax_z.legend(loc="center right", fontsize=8, ncol=2)
-    live = LiveFigure(fig)
+    title = ax_x.set_title("", fontsize=10)
+    # only these artists change with the sliders: they are blitted over a cached background
+    live = LiveFigure(fig, animated=[image, *ax_x.spines.values(), dots, *curves, *bands, title])
     readout = widgets.HTML()
 
     def show(s):
@@ -111,11 +113,13 @@ def dlvm_explorer(var_scale=0.01, seed=0):
         for j in range(2):
             curves[j].set_ydata(s.mu_curve[:, j])
             bands[j].set_ydata(s.sigma_curve[:, j])
-        ax_z.set_ylim(0, max(1.05, 1.1 * s.sigma_curve.max()))
-        ax_x.set_title(f"samples over p(x) (grey); ∫ p(x) dx = {s.mass:.4f}", fontsize=10)
+        top = max(1.05, 1.1 * s.sigma_curve.max())
+        rescaled = top != ax_z.get_ylim()[1]
+        ax_z.set_ylim(0, top)
+        title.set_text(f"samples over p(x) (grey); ∫ p(x) dx = {s.mass:.4f}")
         readout.value = readout_html({"mean log p(x) of samples": ("avg_log_px", s.avg_log_px),
                                       "∫ p(x) dx over the square": ("mass", s.mass)}, title="readouts")
-        live.refresh()
+        live.refresh(full=rescaled)  # new axis limits need the background redrawn
 
     def on_change(_):
         show(dlvm_state(**{p: s.value for p, s in sliders.items()}, var_scale=var_scale, seed=seed))
