@@ -1,7 +1,8 @@
 # The course's two commands:
 #   make course   set up .venv if needed, then open the course in JupyterLab (localhost, with a token)
 #   make test     set up .venv if needed, then run every test: lvmlib, notebooks (nbval) and the browser suite
-# Also: make notebooks (re-execute and store every notebook), make bench (benchmarks -> bench/RESULTS.md), make lint
+# Also: make notebooks (re-execute every notebook in place, refresh the README figures),
+#       make bench (benchmarks -> bench/RESULTS.md), make lint
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -37,6 +38,7 @@ lint: setup
 
 notebooks: setup
 	$(THREADS) $(PY) tools/execute_notebooks.py notebooks/*.ipynb
+	$(PY) tools/readme_figures.py
 
 bench: setup
 	$(THREADS) $(PY) bench/run.py
