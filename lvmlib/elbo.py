@@ -257,13 +257,14 @@ def _reparameterized_log_w(model, x, mu, sigma, eps):
     return model.log_p_xz(x, z) - log_normal_diag(z, mu, sigma)
 
 
-def elbo_monte_carlo(model, x, mu, sigma, n_samples, rng, form="joint"):
+def elbo_monte_carlo(model, x, mu, sigma, n_samples, rng, form="joint", return_z=False):
     """Monte Carlo ELBO with reparameterized samples z_s = mu + sigma * eps_s, eps_s ~ N(0, I).
 
     form : "joint" averages log p(x, z_s) - log q(z_s); "prior" averages log p(x | z_s) and subtracts the exact
         KL(q || p(z)) (less variance: only the reconstruction term is sampled).
     mu, sigma : broadcastable to (..., n_data, d_z). Returns (estimate, std_error), each (..., n_data), unbiased
-    for the exact ELBO; std_error is NaN when n_samples = 1 (one sample has no spread).
+    for the exact ELBO; std_error is NaN when n_samples = 1 (one sample has no spread). With ``return_z=True``
+    also the samples z, shape (n_samples, ..., n_data, d_z).
     """
     if form not in ("joint", "prior"):
         raise ValueError(f"form must be 'joint' or 'prior', got {form!r}.")
@@ -275,7 +276,7 @@ def elbo_monte_carlo(model, x, mu, sigma, n_samples, rng, form="joint"):
         values = _reparameterized_log_w(model, x, mu, sigma, eps)
     else:
         values = model.log_p_x_given_z(x, mu + sigma * eps) - kl_normal(mu, sigma, 0.0, 1.0).sum(-1)
-    return _mean_and_se(values)
+    return (*_mean_and_se(values), mu + sigma * eps) if return_z else _mean_and_se(values)
 
 
 def iwae_bound(model, x, mu, sigma, k, rng, n_repeats=200):

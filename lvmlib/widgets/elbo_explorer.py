@@ -26,6 +26,7 @@ log σ_q = 0.0, x = 2.0; S = 10. Slider steps: weights, μ_q and log σ_q 0.01; 
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ipywidgets as widgets
 import numpy as np
@@ -110,22 +111,33 @@ def continuous_update(mu, log_sigma, x=2.0, mode="exact", n_samples=100, seed=0,
     Returns :class:`ContinuousState`.
     """
     _check_mode(mode)
-    model = NonlinearModel1D() if model is None else model
     x_arr = np.array([[float(x)]])
+    if model is None:
+        model, log_px, posterior = _default_truth(float(x))
+    else:
+        log_px = float(model.log_p_x(x_arr)[0])
+        posterior = model.posterior_on_grid(x_arr, Z_PLOT)[1][0]
     sigma = float(np.exp(log_sigma))
-    log_px = float(model.log_p_x(x_arr)[0])
     elbo = float(lvm_elbo.elbo_gaussian(model, x_arr, [[mu]], [[sigma]])[0])
     kl = float(lvm_elbo.kl_posterior_gaussian(model, x_arr, [[mu]], [[sigma]])[0])
-    _, posterior = model.posterior_on_grid(x_arr, Z_PLOT)
-    state = ContinuousState(log_px=log_px, elbo=elbo, kl=kl, z=Z_PLOT, posterior=posterior[0],
+    state = ContinuousState(log_px=log_px, elbo=elbo, kl=kl, z=Z_PLOT, posterior=posterior,
                             q=np.exp(log_normal(Z_PLOT, mu, sigma)))
     if mode == "Monte Carlo":
-        rng = np.random.default_rng(seed)
         mu_rep = np.full((N_REPEATS, 1, 1), float(mu))
-        estimates, _ = lvm_elbo.elbo_monte_carlo(model, x_arr, mu_rep, sigma, n_samples, rng)
-        samples = mu + sigma * np.random.default_rng(seed).standard_normal((n_samples, N_REPEATS, 1, 1))[:, 0, 0, 0]
-        state.mc = MonteCarloView(estimates=estimates[:, 0], samples=samples)
+        estimates, _, z = lvm_elbo.elbo_monte_carlo(model, x_arr, mu_rep, sigma, n_samples,
+                                                    np.random.default_rng(seed), return_z=True)
+        state.mc = MonteCarloView(estimates=estimates[:, 0], samples=z[:, 0, 0, 0])  # the first repeat's samples
     return state
+
+
+@lru_cache(maxsize=32)
+def _default_truth(x):
+    """The default model, its exact log p(x) and p(z|x) on Z_PLOT: they depend on x only, not on q's sliders."""
+    model = NonlinearModel1D()
+    x_arr = np.array([[x]])
+    posterior = model.posterior_on_grid(x_arr, Z_PLOT)[1][0]
+    posterior.setflags(write=False)  # shared between calls through the cache
+    return model, float(model.log_p_x(x_arr)[0]), posterior
 
 
 def count_modes(density, floor=MODE_FLOOR):
