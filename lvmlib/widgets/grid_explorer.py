@@ -10,6 +10,7 @@ absolute difference, nats).
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -37,15 +38,24 @@ def grid_explorer_state(x, m, L, model=None):
     The integrand is kept in log space, so the estimate stays finite even when every grid point misses the
     posterior's mass. Returns a :class:`GridExplorerState`.
     """
-    from lvmlib.examples import NonlinearModel1D
-
-    model = NonlinearModel1D() if model is None else model
     xs = np.array([[float(x)]])
-    exact = float(model.log_p_x(xs)[0])
+    if model is None:
+        model, exact = _default_truth(float(x))
+    else:
+        exact = float(model.log_p_x(xs)[0])
     grid = grid_1d(-L, L, m)
     log_joint = model.log_p_xz_on_grid(xs, grid)[0]
     estimate = float(log_trapezoid(log_joint, grid))
     return GridExplorerState(exact, estimate, abs(estimate - exact), grid, np.exp(log_joint))
+
+
+@lru_cache(maxsize=128)
+def _default_truth(x):
+    """The default model and its exact log p(x): it depends on x only, not on the grid's sliders m and L."""
+    from lvmlib.examples import NonlinearModel1D
+
+    model = NonlinearModel1D()
+    return model, float(model.log_p_x(np.array([[x]]))[0])
 
 
 def grid_explorer(dpi=80):
