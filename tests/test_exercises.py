@@ -63,7 +63,10 @@ def test_every_chapter_exercise_reports_an_untouched_stub_as_not_attempted(capsy
         for exercise in (v for v in vars(module).values() if isinstance(v, Exercise)):
             found += 1
             assert exercise.check(stub if exercise.cases is not None else ...) is None, exercise.title
+            capsys.readouterr()
             exercise.hint()
             exercise.solution()
+            out = capsys.readouterr().out
+            assert f"Hint for {exercise.title}" in out and f"A solution for {exercise.title}" in out
+            assert "Traceback" not in out
     assert found >= 3
-    assert "Traceback" not in capsys.readouterr().out

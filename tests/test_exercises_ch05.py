@@ -70,9 +70,3 @@ def test_printed_solutions_run_and_pass(capsys):
         assert ex.check(answer) is True
 
 
-def test_hints_and_solutions_print(capsys):
-    for ex in (ch05.ex1, ch05.ex2, ch05.ex3):
-        ex.hint()
-        ex.solution()
-    assert "Hint" in capsys.readouterr().out
-
