@@ -33,7 +33,8 @@ class LiveFigure:
         for artist in self.animated:
             artist.set_animated(True)
         self._background = None
-        self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        # max_width + height auto: on a narrow notebook the PNG scales down instead of being clipped
+        self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto", min_width="0"))
         self.last_render_ms = float("nan")
         self.refresh(full=True)
 
@@ -96,6 +97,11 @@ def reset_button(controls):
 
 
 def explorer_layout(controls, figure, readout, caption):
-    """Caption on top, controls and readout on the left, the figure on the right."""
-    left = widgets.VBox([*controls, readout], layout=widgets.Layout(min_width="340px"))
-    return widgets.VBox([widgets.HTML(f"<i>{caption}</i>"), widgets.HBox([left, figure.widget])])
+    """Caption on top, controls and readout on the left, the figure on the right.
+
+    The row wraps: where the notebook is too narrow for both (a 1280-px laptop window with the file browser
+    open), the figure moves below the controls, and scales down to the cell's width rather than being clipped.
+    """
+    left = widgets.VBox([*controls, readout], layout=widgets.Layout(min_width="340px", flex="0 0 auto"))
+    row = widgets.HBox([left, figure.widget], layout=widgets.Layout(flex_flow="row wrap", width="100%"))
+    return widgets.VBox([widgets.HTML(f"<i>{caption}</i>"), row], layout=widgets.Layout(width="100%"))
