@@ -208,3 +208,82 @@ def test_data_and_environment_helpers_check_their_arguments():
         envcheck.check_environment(["numpy"])
     with pytest.raises(ValueError, match=r"required\['numpy'\] must be a version string"):
         envcheck.check_environment({"numpy": 2.0})
+
+
+# ---- chapter modules: one small check each (issue 13's list) --------------------------------------------------
+def _fast(call, kind, message):
+    start = time.perf_counter()
+    with pytest.raises(kind, match=message):
+        call()
+    assert time.perf_counter() - start < 1.0, "a refused count must be refused at once"
+
+
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf, 1e300])
+def test_counts_of_none_nan_inf_or_1e300_are_refused_at_once(bad):
+    from lvmlib import bernoulli_mixture, marginal
+
+    kind = TypeError if bad is None else ValueError
+    x = (np.random.default_rng(0).random((20, 4)) < 0.5).astype(float)
+    rng = np.random.default_rng(0)
+    _fast(lambda: marginal.enumeration_size(bad), kind, "^d must be")
+    _fast(lambda: marginal.grid_points_needed(10, bad), kind, "^d_z must be")
+    _fast(lambda: bernoulli_mixture.fit_bernoulli_mixture(x, 2, rng, n_init=bad), kind, "^n_init must be")
+    _fast(lambda: marginal.time_enumeration([2, 3], 1, rng, repeats=bad, progress=False), kind, "^repeats must be")
+
+
+def test_shapes_must_agree_between_x_and_q():
+    from lvmlib import elbo
+
+    with pytest.raises(ValueError, match=r"shapes disagree: mu \(3, 1\), sigma \(\), \(n_data, d_z\) of x \(2, 1\)"):
+        elbo.elbo_gaussian(NonlinearModel1D(), [[1.0], [2.0]], np.zeros((3, 1)), 1.0)
+
+
+def test_checks_name_the_parameter_that_is_wrong_not_an_internal_one():
+    from lvmlib import elbo
+    from lvmlib.widgets.grid_explorer import grid_explorer_state
+
+    with pytest.raises(ValueError, match="^L contains NaN"):  # was "lo must be < hi"
+        grid_explorer_state(2.0, 41, np.nan)
+    with pytest.raises(ValueError, match="^L must be > 0"):
+        grid_explorer_state(2.0, 41, -3.0)
+    with pytest.raises(ValueError, match=r"^log_sigma0 must lie in \[-20, 20\], got 800"):  # was "z contains NaN"
+        elbo.fit_gaussian_q(NonlinearModel1D(), [[2.0]], log_sigma0=800)
+
+
+def test_ppca_refuses_negative_eigenvalues():
+    from lvmlib import ppca
+
+    with pytest.raises(ValueError, match="eigenvalues must be >= 0"):  # mle_sigma2 returned -1.5
+        ppca.mle_sigma2(np.array([3.0, -1.0, -2.0]), 1)
+    assert ppca.mle_sigma2(np.array([3.0, 1.0, -1e-17]), 1) == 0.5  # rounding noise is clipped to 0
+
+
+def test_mixture_helpers_validate_their_options():
+    from lvmlib import mixtures
+
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(ValueError, match="covariance_type must be one of"):
+        mixtures.init_from_kmeans_plusplus(X, 2, np.random.default_rng(0), covariance_type="bogus")
+    with pytest.raises(ValueError, match="tol contains NaN"):
+        mixtures.fit_em(X, 2, rng=np.random.default_rng(0), tol=np.nan)
+    with pytest.raises(ValueError, match="n_components must be >= 1, got -1"):
+        mixtures.n_parameters(-1, 2)
+    with pytest.raises(ValueError, match="reg_covar must be >= 0 and finite"):
+        mixtures.m_step(X, np.full((30, 2), 0.5), reg_covar=np.inf)
+    from lvmlib import bernoulli_mixture
+
+    with pytest.raises(ValueError, match="tol contains NaN"):
+        bernoulli_mixture.fit_bernoulli_mixture((X > 0).astype(float), 2, np.random.default_rng(0), tol=np.nan)
+
+
+def test_explorer_update_functions_refuse_instead_of_returning_nan_or_clamping():
+    from lvmlib.widgets import elbo_explorer, latent_traversal
+
+    with pytest.raises(ValueError, match="n_samples must be >= 1, got 0"):  # returned NaN estimates
+        elbo_explorer.discrete_update(0.3, 0.3, 0.4, mode="Monte Carlo", n_samples=0)
+    with pytest.raises(ValueError, match=r"slider 'μ_q': value must lie in \[-3, 3\], got 100"):  # was clamped to 3
+        elbo_explorer.continuous_explorer(mu=100)
+    with pytest.raises(ValueError, match="log_sigma must lie in"):
+        elbo_explorer.continuous_update(0.0, 800.0)
+    with pytest.raises(ValueError, match="d_z must be a whole number, got 2.5"):  # was truncated to 2
+        latent_traversal.traversal_explorer(lambda z: np.zeros((len(z), 4)), 2.5, (2, 2))
