@@ -23,7 +23,7 @@ def _describe(value):
     return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
-def _to_numpy(value, name):
+def as_numeric(value, name):
     """``np.asarray(value)`` for numbers, sequences and arrays (torch tensors are detached), else InputTypeError."""
     if value is None or isinstance(value, (str, bytes)):
         raise InputTypeError(f"{name} must be a number or an array of numbers, got {_describe(value)}.")
@@ -52,7 +52,7 @@ def as_float_array(value, name, ndim=None, allow_neg_inf=False):
 
     ``allow_neg_inf=True`` lets -inf through (a log-probability of an impossible value); NaN and +inf never pass.
     """
-    arr = _to_numpy(value, name).astype(float)
+    arr = as_numeric(value, name).astype(float)
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}; reshape it first.")
     bad = np.isnan(arr) | (arr == np.inf) if allow_neg_inf else ~np.isfinite(arr)
