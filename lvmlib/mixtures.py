@@ -79,7 +79,7 @@ def log_joint(X, weights, means, chols):
     weights, means, _ = check_params(weights, means, d=X.shape[1])
     with np.errstate(divide="ignore"):
         log_w = np.log(weights)
-    chols = np.asarray(chols, dtype=float)
+    chols = _checks.chol(chols, "chols")  # lower-triangular, positive diagonal: a covariance here is caught
     K, d = means.shape
     if chols.shape != (K, d, d):
         raise ValueError(f"chols must have shape {(K, d, d)} (one Cholesky factor per component, e.g. "

@@ -287,3 +287,16 @@ def test_explorer_update_functions_refuse_instead_of_returning_nan_or_clamping()
         elbo_explorer.continuous_update(0.0, 800.0)
     with pytest.raises(ValueError, match="d_z must be a whole number, got 2.5"):  # was truncated to 2
         latent_traversal.traversal_explorer(lambda z: np.zeros((len(z), 4)), 2.5, (2, 2))
+
+
+def test_mixture_cholesky_factors_are_checked():
+    from lvmlib import mixtures
+    from lvmlib.examples import three_cluster_mixture
+
+    model = three_cluster_mixture()
+    X = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="chols must have a positive diagonal"):  # gave NaN
+        mixtures.log_joint(X, model.weights, model.means, -model.chols)
+    with pytest.raises(ValueError, match="chols must be lower-triangular .* was a covariance passed"):
+        mixtures.e_step(X, model.weights, model.means, model.covs)  # covariances passed as factors
+    np.testing.assert_allclose(mixtures.log_joint(X, model.weights, model.means, model.chols), model.log_p_xz(X))
