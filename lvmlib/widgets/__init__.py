@@ -66,6 +66,8 @@ def readout_html(values, title=None):
     title : optional text shown in bold above the table. Labels, names and the title are plain text: they are
         HTML-escaped, so a "<" in them shows as "<" instead of breaking (or injecting into) the page.
     """
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}.")
     if not isinstance(values, dict):
         raise TypeError(f"values must be a dict {{label: (name, number)}}, got {type(values).__name__}.")
     rows = []
