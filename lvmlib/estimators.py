@@ -42,7 +42,7 @@ __all__ = [
 # from log-weights to estimates
 # ---------------------------------------------------------------------------------------------------------------
 def _as_log_w(log_w):
-    log_w = np.asarray(log_w, dtype=float)
+    log_w = _checks.as_numeric(log_w, "log_w").astype(float)
     if log_w.ndim < 2:
         raise ValueError(f"log_w must have shape (..., k, n_data) (the k samples on axis -2), got shape {log_w.shape}; "
                          "use log_w[:, None] for a single data point.")
