@@ -56,8 +56,8 @@ def log_importance_weights(log_p_xz, log_q_z):
 
     log_p_xz, log_q_z : arrays of the same shape, e.g. (k, n_data). Returns that shape.
     """
-    log_p_xz = np.asarray(log_p_xz, dtype=float)
-    log_q_z = np.asarray(log_q_z, dtype=float)
+    log_p_xz = _checks.as_float_array(log_p_xz, "log_p_xz", allow_neg_inf=True)
+    log_q_z = _checks.as_float_array(log_q_z, "log_q_z")
     if log_p_xz.shape != log_q_z.shape:
         raise ValueError(f"log_p_xz and log_q_z must have the same shape (one entry per sample and data point), "
                          f"got {log_p_xz.shape} and {log_q_z.shape}.")

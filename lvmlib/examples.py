@@ -243,7 +243,7 @@ class NonlinearModel1D(ContinuousLVM):
 
     def log_p_xz_on_grid(self, x, grid=None):
         """log p(x, z) for every data point and grid value of z, shape (n_data, m)."""
-        grid = self.grid if grid is None else np.asarray(grid, dtype=float)
+        grid = self.grid if grid is None else _checks.as_float_array(grid, "grid", ndim=1)
         z = np.broadcast_to(grid[:, None, None], (grid.size, self._as_x(x).shape[0], 1))
         return self.log_p_xz(x, z).T
 
@@ -266,7 +266,7 @@ class NonlinearModel1D(ContinuousLVM):
 
     def posterior_on_grid(self, x, grid=None):
         """Posterior density p(z | x) on a grid: returns (grid (m,), density (n_data, m))."""
-        grid = self.grid if grid is None else np.asarray(grid, dtype=float)
+        grid = self.grid if grid is None else _checks.as_float_array(grid, "grid", ndim=1)
         log_joint = self.log_p_xz_on_grid(x, grid)
         return grid, np.exp(log_joint - self.log_p_x(x)[:, None])
 
