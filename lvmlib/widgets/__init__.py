@@ -133,6 +133,9 @@ def _check_slider(label, lo, hi, value, step, integer):
     """Refuse slider settings ipywidgets would silently clamp or round, naming the slider and the parameter."""
     from lvmlib import _checks
 
+    if not isinstance(label, str):
+        raise TypeError(f"slider label must be a string, got {type(label).__name__}.")
+    step = _checks.finite_scalar(step, f"slider {label!r}: step")
     lo, hi = _checks.finite_scalar(lo, f"slider {label!r}: min"), _checks.finite_scalar(hi, f"slider {label!r}: max")
     if not lo < hi:
         raise ValueError(f"slider {label!r}: min must be < max, got min = {lo:g}, max = {hi:g}.")
