@@ -86,7 +86,7 @@ def _check_discrete(model, q):
     if not isinstance(model, DiscreteMixture):
         raise ValueError(f"model must be a DiscreteMixture for a table q, got {type(model).__name__}.")
     q = _checks.probabilities(q, "q")
-    if q.shape[-1] != model.n_components:
+    if q.ndim == 0 or q.shape[-1] != model.n_components:
         raise ValueError(f"q must have {model.n_components} probabilities on its last axis (one per value of z), "
                          f"got shape {q.shape}.")
     return q

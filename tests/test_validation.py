@@ -332,3 +332,23 @@ def test_fuzz_findings_name_the_parameter():
         ppca.mle_sigma2(np.array([]), 1)
     with pytest.raises(ValueError, match=r"^log_p must be <= 0 \(log-probabilities\)"):  # gave KL = -1e300
         D.kl_discrete([0.5, 0.5], [1e300, 0.0])
+
+
+def test_second_fuzz_round_findings():
+    from lvmlib import elbo, estimators
+    from lvmlib.examples import three_cluster_mixture
+    from lvmlib.widgets.grid_explorer import grid_explorer_state
+
+    with pytest.raises(ValueError, match=r"^z holds values too large for this model \(\|z\| up to 1e\+300\)"):
+        estimators.log_weights_gaussian(NonlinearModel1D(), [[2.0]], 1e300, 1.0, 5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^L must lie in \[0, 1000\]"):  # was "mu contains NaN"
+        grid_explorer_state(2.0, 21, 1e300)
+    with pytest.raises(ValueError, match=r"^m must be <= 1e\+06"):  # was "Maximum allowed size exceeded"
+        grid_explorer_state(2.0, 1e300, 5.0)
+    with pytest.raises(ValueError, match="^q must have 3 probabilities"):  # was IndexError
+        elbo.elbo_discrete(three_cluster_mixture(), np.zeros((1, 2)), 1.0)
+    with pytest.raises(TypeError, match="^slider label must be a string"):  # was a traitlets TraitError
+        slider(None, -1.0, 1.0, 0.0, 0.1)
+    with pytest.raises(ValueError, match="^sigma_x must be a single number"):
+        LinearGaussian(sigma_x=[1.0, 2.0])
+    assert NonlinearModel1D().log_p_x(np.zeros(0)).shape == (0,)

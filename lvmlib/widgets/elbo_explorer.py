@@ -99,7 +99,7 @@ class DiscreteState:
 
 
 def _check_mode(mode):
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
 
 
