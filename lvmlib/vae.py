@@ -147,6 +147,7 @@ class Decoder(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------
 def reparameterize(mu, log_var, n_samples, generator):
     """z = mu + sigma * eps with eps ~ N(0, I): returns (n_samples, n_data, d_z), differentiable in mu, log_var."""
+    _check_generator(generator, mu.device)  # never torch's global generator
     eps = torch.randn((n_samples, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * log_var) * eps
 

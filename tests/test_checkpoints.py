@@ -183,3 +183,8 @@ def test_linear_vae_checks_its_arguments():
         vae.LinearVAE(4, 2, np.zeros(4), None)
     with pytest.raises(ValueError, match=r"^x_mean must have shape \(d_x,\) = \(4,\)"):
         vae.LinearVAE(4, 2, np.zeros(3), np.random.default_rng(0))
+
+
+def test_reparameterize_refuses_the_global_generator():
+    with pytest.raises(TypeError, match="^generator must be a torch.Generator"):
+        vae.reparameterize(torch.zeros(2, 2), torch.zeros(2, 2), 3, None)
