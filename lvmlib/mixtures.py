@@ -79,7 +79,7 @@ def log_joint(X, weights, means, chols):
     weights, means, _ = check_params(weights, means, d=X.shape[1])
     with np.errstate(divide="ignore"):
         log_w = np.log(weights)
-    chols = np.asarray(chols, dtype=float)
+    chols = _checks.chol(chols, "chols")  # lower-triangular, positive diagonal: a covariance here is caught
     K, d = means.shape
     if chols.shape != (K, d, d):
         raise ValueError(f"chols must have shape {(K, d, d)} (one Cholesky factor per component, e.g. "
@@ -141,8 +141,7 @@ def m_step(X, resp, reg_covar=1e-6, covariance_type="full"):
     resp = _checks.probabilities(_checks.as_float_array(resp, "resp", ndim=2), "resp", axis=1)
     if resp.shape[0] != X.shape[0]:
         raise ValueError(f"resp must have one row per data point: shape ({X.shape[0]}, K), got {resp.shape}.")
-    if reg_covar < 0:
-        raise ValueError(f"reg_covar must be >= 0, got {reg_covar}.")
+    reg_covar = _check_reg_covar(reg_covar)
     _check_covariance_type(covariance_type)
     return _m_step(X, resp, reg_covar, covariance_type)
 
@@ -197,6 +196,7 @@ def _sq_dist(X, centers):
 def kmeans_plusplus(X, n_components, rng):
     """k-means++ seeding: the first centre uniformly, each next one with probability proportional to the
     squared distance to the nearest centre so far. Returns centres (K, d), all of them data points."""
+    n_components = _checks.positive_int(n_components, "n_components")
     X = _as_data(X, n_components)
     rng = _checks.generator(rng)
     centers = [X[rng.integers(X.shape[0])]]
@@ -233,6 +233,8 @@ def init_from_kmeans_plusplus(X, n_components, rng, reg_covar=1e-6, covariance_t
 
     Returns a dict with weights (K,), means (K, d), covs (K, d, d).
     """
+    _check_covariance_type(covariance_type)
+    reg_covar = _check_reg_covar(reg_covar)
     centers = kmeans_plusplus(X, n_components, rng)
     X = np.asarray(X, dtype=float)
     resp = np.eye(n_components)[_sq_dist(X, centers).argmin(axis=1)]
@@ -302,10 +304,9 @@ def fit_em(X, n_components, *, rng=None, init=None, max_iter=100, tol=1e-6, reg_
     n_components = _checks.positive_int(n_components, "n_components")
     _as_data(X, n_components)
     max_iter = _checks.positive_int(max_iter, "max_iter")
-    if not tol >= 0:
+    if not _checks.finite_scalar(tol, "tol") >= 0:
         raise ValueError(f"tol must be >= 0 (a change in mean log-likelihood, e.g. 1e-6), got {tol}.")
-    if not reg_covar >= 0:
-        raise ValueError(f"reg_covar must be >= 0 (e.g. 1e-6), got {reg_covar}.")
+    reg_covar = _check_reg_covar(reg_covar)
     _check_covariance_type(covariance_type)
     weights, means, covs = _init_params(X, n_components, rng, init, reg_covar, covariance_type)
 
@@ -352,6 +353,7 @@ def sample(n, weights, means, covs, rng):
 def n_parameters(n_components, d, covariance_type="full"):
     """Free parameters: K - 1 weights, K d means, and K d (d + 1) / 2 (full) or K d (diag) covariance entries."""
     _check_covariance_type(covariance_type)
+    n_components, d = _checks.positive_int(n_components, "n_components"), _checks.positive_int(d, "d")
     cov_params = d * (d + 1) // 2 if covariance_type == "full" else d
     return n_components - 1 + n_components * d + n_components * cov_params
 
@@ -363,3 +365,16 @@ def bic(X, weights, means, covs, covariance_type="full"):
     K, d = means.shape
     total_log_lik = X.shape[0] * log_likelihood(X, weights, means, covs)
     return -2 * total_log_lik + n_parameters(K, d, covariance_type) * np.log(X.shape[0])
+
+
+def _check_reg_covar(reg_covar):
+    """reg_covar as a finite float >= 0 (NaN and inf would poison every covariance)."""
+    try:
+        value = _checks.finite_scalar(reg_covar, "reg_covar")
+    except _checks.InputTypeError:
+        raise
+    except ValueError:
+        value = np.nan
+    if not value >= 0:
+        raise ValueError(f"reg_covar must be >= 0 and finite (e.g. 1e-6), got {reg_covar!r}.")
+    return value

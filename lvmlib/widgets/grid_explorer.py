@@ -38,6 +38,9 @@ def grid_explorer_state(x, m, L, model=None):
     The integrand is kept in log space, so the estimate stays finite even when every grid point misses the
     posterior's mass. Returns a :class:`GridExplorerState`.
     """
+    from lvmlib import _checks
+
+    x, L = _checks.finite_scalar(x, "x"), float(_checks.positive(_checks.finite_scalar(L, "L"), "L"))
     xs = np.array([[float(x)]])
     if model is None:
         model, exact = _default_truth(float(x))
