@@ -192,7 +192,7 @@ CHECKS = {  # name: the cells to run (by a line each contains), the last one hol
     "brute = analytic": ["images, labels = load_digits()", "em = fit_bernoulli_mixture(",
                          "brute = logsumexp(log_p_full)", "analytic = bmm.log_p_x(x_one, few)"],
     "gradient identity": ["grad_model = BinaryLatentModel.random("],
-    "Laplace": ["starts = {-0.5: 0.0, 2.0: 1.0}"],
+    "Laplace": ["linear2 = LinearGaussian(W=", "starts = {-0.5: 0.0, 2.0: 1.0}", "log_mass_right = np.log("],
 }
 
 
