@@ -60,7 +60,8 @@ def architecture():
             color=COLORS["kl"], ha="center", fontsize=9.5)
     ax.text(11.2, 4.25, "$\\log p_\\theta(x \\mid z) = \\sum_j x_j l_j - \\mathrm{softplus}(l_j)$",
             color=COLORS["model"], ha="center", fontsize=9.5)
-    ax.text(6.6, 0.05, "$-\\mathrm{ELBO} \\approx -\\log p_\\theta(x \\mid z) + \\mathrm{KL}$: one sample $z$ per image,"
+    ax.text(6.6, 0.05,
+            "$-\\mathrm{ELBO} \\approx -\\log p_\\theta(x \\mid z) + \\mathrm{KL}$: one sample $z$ per image,"
             " summed over the $D$ pixels and the $d_z$ units, averaged over the batch", ha="center", fontsize=9.5)
     ax.set_title("The VAE: encoder → one reparameterized sample → decoder", fontsize=12)
     return fig
