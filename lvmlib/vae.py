@@ -1,7 +1,7 @@
 """The variational autoencoder in PyTorch (the only module of lvmlib that imports torch).
 
 Model: p(z) = N(0, I_{d_z}); the :class:`Decoder` gives p_theta(x|z), either Bernoulli (it returns logits) or
-Gaussian N(D(z), beta I) with variance ``beta``; the :class:`Encoder` gives q_phi(z|x) = N(mu_phi(x),
+Gaussian N(f(z), beta I) with variance ``beta``; the :class:`Encoder` gives q_phi(z|x) = N(mu_phi(x),
 diag sigma_phi(x)^2) through ``(mu, log_var)``. Sizes live in :class:`VAEConfig`.
 
 Shapes (one axis order everywhere): ``x`` is (n_data, d_x) (images (n_data, h, w) are flattened), ``z`` is
@@ -89,7 +89,7 @@ class VAEConfig:
     """Sizes and observation model of a VAE.
 
     d_x : data dimension D (pixels). d_z : latent dimension. d_hidden : width of the one hidden layer of each
-    network. likelihood : "bernoulli" (decoder returns logits) or "gaussian" (decoder returns the mean D(z),
+    network. likelihood : "bernoulli" (decoder returns logits) or "gaussian" (decoder returns the mean f(z),
     variance ``beta``). beta : the Gaussian decoder's variance, > 0 (ignored for Bernoulli).
     """
 
@@ -125,7 +125,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """p_theta(x|z): z (..., d_z) -> logits (Bernoulli) or mean D(z) (Gaussian), shape (..., d_x)."""
+    """p_theta(x|z): z (..., d_z) -> logits (Bernoulli) or mean f(z) (Gaussian), shape (..., d_x)."""
 
     def __init__(self, config):
         super().__init__()
@@ -270,7 +270,7 @@ class VAE(nn.Module):
         return log_gaussian_beta(x, out, self.beta)
 
     def decode_mean(self, z):
-        """E[x|z]: pixel probabilities (Bernoulli) or D(z) (Gaussian); z (..., d_z) -> (..., d_x)."""
+        """E[x|z]: pixel probabilities (Bernoulli) or f(z) (Gaussian); z (..., d_z) -> (..., d_x)."""
         out = self.decoder(z)
         return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out
 
@@ -362,6 +362,18 @@ def kl_per_unit(mu, log_var):
     """
     mu, log_var = np.asarray(mu, dtype=float), np.asarray(log_var, dtype=float)
     return (0.5 * (np.exp(log_var) + mu**2 - 1.0 - log_var)).mean(axis=0)
+
+
+@torch.no_grad()
+def rate_distortion(model, x, generator, n_samples=10):
+    """Rate and distortion per data point (Alemi et al. 2018), numpy (n_data,) each, in nats.
+
+    rate = KL(q(z|x) || p(z)) (closed form), distortion = -E_q[log p(x|z)] (``n_samples`` draws), so that
+    -ELBO = distortion + rate. The average rate bounds the mutual information I_q(x; z) of the encoder.
+    """
+    x = model.as_x(x)
+    reconstruction, kl = model.elbo_terms(x, generator, n_samples)
+    return kl.cpu().double().numpy(), -reconstruction.cpu().double().numpy()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -584,6 +596,13 @@ class LinearVAE(nn.Module):
     def mean_elbo(self, x):
         """Mean exact ELBO per data point (a float)."""
         return self.elbo(torch.as_tensor(np.asarray(x, dtype=float))).mean().item()
+
+    @torch.no_grad()
+    def encode(self, x):
+        """mu (n_data, d_z) and log_var (n_data, d_z) of q(z|x) as numpy arrays (log_var is the same for every x)."""
+        x = torch.as_tensor(np.asarray(x, dtype=float))
+        mu = (x - self.b) @ self.V.T
+        return mu.numpy(), self.log_s2.expand_as(mu).numpy()
 
     @torch.no_grad()
     def column_norms2(self):

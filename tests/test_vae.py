@@ -308,3 +308,20 @@ def test_one_cpu_thread_restores_the_callers_thread_count():
         assert torch.get_num_threads() == 2  # restored, also after an exception
     finally:
         torch.set_num_threads(before)
+
+
+def test_linear_vae_kl_per_unit_matches_the_ppca_prediction():
+    x = np.random.default_rng(3).normal(size=(400, 6)) * np.array([2.0, 1.5, 1.0, 0.5, 0.3, 0.2])
+    lam, _ = ppca.covariance_eigen(x)
+    model = vae.LinearVAE(6, 3, x.mean(0), np.random.default_rng(4), sigma2=0.5)
+    model.fit(x, tol=1e-10)
+    observed = np.sort(vae.kl_per_unit(*model.encode(x)))[::-1]
+    assert np.allclose(observed, ppca.kl_per_direction(lam, 3, 0.5), atol=1e-4)
+
+
+def test_rate_plus_distortion_is_the_negative_elbo(digits):
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=3), torch.Generator().manual_seed(6), device="cpu")
+    rate, distortion = vae.rate_distortion(model, digits[1][:20], vae.make_generator(9, "cpu"), n_samples=50)
+    elbo = model.elbo(digits[1][:20], vae.make_generator(9, "cpu"), n_samples=50)
+    assert rate.shape == (20,) and np.all(rate >= 0) and np.all(distortion >= 0)  # Bernoulli: -log p(x|z) >= 0
+    assert np.allclose(rate + distortion, -elbo, rtol=1e-6)
