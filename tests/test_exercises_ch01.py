@@ -207,3 +207,51 @@ def test_printed_solutions_run_with_the_notebooks_names_and_pass(capsys):
         namespace = {"np": np, "logsumexp": logsumexp, "mixture": M, "stats": stats}
         exec(textwrap.dedent(ex._solution), namespace)
         assert ex.check(namespace[name]) is True, capsys.readouterr().out
+
+
+# ---- the chapter's own key checks fail when an error is planted ------------------------------------------------
+def _chapter_cells(*needles):
+    """Sources of the notebook's code cells containing each needle, in order (the import cell first)."""
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).parents[1] / "notebooks" / "01_latent_variables.ipynb", as_version=4)
+    code = [c.source.replace("%matplotlib inline", "") for c in nb.cells if c.cell_type == "code"]
+    picked = []
+    for needle in needles:
+        hits = [s for s in code if needle in s]
+        assert len(hits) == 1, needle
+        picked.append(hits[0])
+    return picked
+
+
+def _run_cells(sources, plant=None):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    namespace = {}
+    for src in sources:
+        if plant is not None and plant[0] in src:
+            src = src.replace(*plant)
+        exec(compile(src, "chapter-01-cell", "exec"), namespace)
+    return namespace
+
+
+_KEY_CELLS = ("rng = np.random.default_rng(2026)", "z, x = mixture.sample(N_SAMPLES, rng)",
+              "log_p_x = logsumexp(log_joint, axis=1)", "posterior = mixture.posterior(x_probe)",
+              "var_exact = within + between", "mu4 = np.sum(", "ks = stats.kstest(")
+
+
+@pytest.mark.parametrize("plant", [
+    ("log_p_x = logsumexp(log_joint, axis=1)", "log_p_x = logsumexp(log_joint, axis=1) - np.log(3)"),  # averaged
+    ("posterior = mixture.posterior(x_probe)",  # a posterior 0.1% off, still normalized
+     "posterior = mixture.posterior(x_probe) ** 1.001; posterior /= posterior.sum(axis=1, keepdims=True)"),
+    ("z, x = mixture.sample(N_SAMPLES, rng)", "z, x = mixture.sample(N_SAMPLES, rng); x = x * [1.1, 1.0]"),  # too wide
+    ("z, x = mixture.sample(N_SAMPLES, rng)", "z, x = mixture.sample(N_SAMPLES, rng); x = x + [0.3, 0.0]"),  # shifted
+])
+def test_planted_errors_make_the_chapters_key_asserts_fail(plant):
+    cells = _chapter_cells(*_KEY_CELLS)
+    _run_cells(cells)  # as written, every check passes
+    with pytest.raises(AssertionError):
+        _run_cells(cells, plant)
