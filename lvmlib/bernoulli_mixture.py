@@ -113,7 +113,9 @@ class BernoulliMixture:
 
         The exact mode over all 2^n_missing completions is itself a hard search, because the components do not
         agree; the candidates here are each component's own mode (probs[k] > 0.5 on the missing pixels), which
-        are then scored exactly under the whole mixture.
+        are then scored exactly under the whole mixture. The best candidate is often the best completion, but the
+        2nd and 3rd candidates are NOT the 2nd and 3rd best completions: completions that mix the components'
+        modes usually rank far above them. :func:`top_completions` ranks all completions by brute force.
 
         Parameters
         ----------
@@ -168,6 +170,22 @@ def log_p_completions(model, x, observed):
     images = np.broadcast_to(x, (codes.size, x.size)).copy()
     images[:, ~mask] = bits
     return images, model.log_p_x(images)
+
+
+def top_completions(model, x, observed, top=5):
+    """The ``top`` most probable completions of one image by brute force, and p(x_mis | x_obs) for each.
+
+    Ranks all 2^n_missing completions (at most ``MAX_MISSING`` missing pixels) by
+    log p(x_mis | x_obs) = log p(x_obs, x_mis) - log p(x_obs), with log p(x_obs) the logsumexp over all of them.
+
+    Returns
+    -------
+    images : array (top, D), best first. log_p : array (top,), log p(x_mis | x_obs) in nats.
+    """
+    top = _checks.positive_int(top, "top")
+    images, log_p = log_p_completions(model, x, observed)
+    order = np.argsort(-log_p, kind="stable")[:top]
+    return images[order], log_p[order] - logsumexp(log_p)
 
 
 @dataclass

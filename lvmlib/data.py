@@ -10,7 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# A wheel (or `pip install .`) carries the files inside the package, copied there from data/ at build time by
+# setup.py; in a checkout (an editable install) they are read from data/, their documented source.
+PACKAGED_DIR = Path(__file__).resolve().parent / "_data"
+CHECKOUT_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = PACKAGED_DIR if PACKAGED_DIR.is_dir() else CHECKOUT_DIR
 
 SHA256 = {
     "faithful.csv": "5dfcf421dcb47d5eb6ae413b9d19cee9c467d0d851ad6696cb8a2f9c611d67ad",
@@ -18,6 +22,12 @@ SHA256 = {
     "mnist_5k.npz": "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4",
     "vae_digits_8x8.pt": "03294de272eb3022116b0ee8a35d7a6967518f2f7303d2d86d4e68206b671168",
 }
+
+
+def _restore(name):
+    if DATA_DIR == PACKAGED_DIR:
+        return "It ships inside the lvmlib package: reinstall it (`pip install --force-reinstall lvmlib`)."
+    return f"It ships with the course repository: restore it with `git checkout -- data/{name}` from the project root."
 
 
 def data_path(name, data_dir=None):
@@ -28,15 +38,12 @@ def data_path(name, data_dir=None):
         raise TypeError(f"data_dir must be None or a folder path (str or pathlib.Path), got {type(data_dir).__name__}.")
     path = Path(data_dir or DATA_DIR) / name
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing. It ships with the course repository: restore it with "
-            f"`git checkout -- data/{name}` from the project root."
-        )
+        raise FileNotFoundError(f"{path} is missing. {_restore(name)}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != SHA256[name]:
         raise ValueError(
             f"{path} has sha256 {digest}, expected {SHA256[name]}: the file is corrupted or was edited. "
-            f"Restore it with `git checkout -- data/{name}`."
+            f"{_restore(name)}"
         )
     return path
 

@@ -1,7 +1,7 @@
 """The variational autoencoder in PyTorch (the only module of lvmlib that imports torch).
 
 Model: p(z) = N(0, I_{d_z}); the :class:`Decoder` gives p_theta(x|z), either Bernoulli (it returns logits) or
-Gaussian N(D(z), beta I) with variance ``beta``; the :class:`Encoder` gives q_phi(z|x) = N(mu_phi(x),
+Gaussian N(f(z), beta I) with variance ``beta``; the :class:`Encoder` gives q_phi(z|x) = N(mu_phi(x),
 diag sigma_phi(x)^2) through ``(mu, log_var)``. Sizes live in :class:`VAEConfig`.
 
 Shapes (one axis order everywhere): ``x`` is (n_data, d_x) (images (n_data, h, w) are flattened), ``z`` is
@@ -93,7 +93,7 @@ class VAEConfig:
     """Sizes and observation model of a VAE.
 
     d_x : data dimension D (pixels). d_z : latent dimension. d_hidden : width of the one hidden layer of each
-    network. likelihood : "bernoulli" (decoder returns logits) or "gaussian" (decoder returns the mean D(z),
+    network. likelihood : "bernoulli" (decoder returns logits) or "gaussian" (decoder returns the mean f(z),
     variance ``beta``). beta : the Gaussian decoder's variance, > 0 (ignored for Bernoulli).
     """
 
@@ -130,7 +130,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """p_theta(x|z): z (..., d_z) -> logits (Bernoulli) or mean D(z) (Gaussian), shape (..., d_x)."""
+    """p_theta(x|z): z (..., d_z) -> logits (Bernoulli) or mean f(z) (Gaussian), shape (..., d_x)."""
 
     def __init__(self, config):
         super().__init__()
@@ -178,6 +178,37 @@ def log_gaussian_beta(x, mean, beta):
     """
     d_x = x.shape[-1]
     return -((x - mean) ** 2).sum(dim=-1) / (2 * beta) - 0.5 * d_x * (LOG_2PI + torch.log(beta))
+
+
+def negative_elbo_loss(encoder, decoder, x, eps, likelihood="bernoulli", beta=1.0):
+    """-ELBO averaged over the batch, with one reparameterized sample per data point: a scalar tensor.
+
+    x : (n_data, d_x); eps : (n_data, d_z) standard normal noise. Per data point,
+    -ELBO = -log p(x | z) + KL(q(z|x) || p(z)) with z = mu + exp(log_var / 2) * eps: the reconstruction term is
+    summed over the D pixels (Bernoulli from logits, or Gaussian with variance ``beta``), the KL over the d_z
+    latent units, and the sum is averaged over the batch. This is what :func:`train` minimizes.
+    """
+    mu, log_var = encoder(x)
+    z = mu + torch.exp(0.5 * log_var) * eps
+    out = decoder(z)
+    if likelihood == "bernoulli":
+        minus_reconstruction = F.binary_cross_entropy_with_logits(out, x, reduction="sum")
+    else:
+        minus_reconstruction = -log_gaussian_beta(x, out, torch.as_tensor(beta, dtype=x.dtype)).sum()
+    kl = 0.5 * torch.sum(torch.exp(log_var) + mu**2 - 1.0 - log_var)
+    return (minus_reconstruction + kl) / x.shape[0]
+
+
+def train_step(encoder, decoder, optimizer, x, eps, likelihood="bernoulli", beta=1.0):
+    """One stochastic gradient step on :func:`negative_elbo_loss`: zero the gradients, backpropagate, step.
+
+    Returns the loss before the step as a detached scalar tensor (no device sync inside the training loop).
+    """
+    loss = negative_elbo_loss(encoder, decoder, x, eps, likelihood, beta)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -249,7 +280,7 @@ class VAE(nn.Module):
         return log_gaussian_beta(x, out, self.beta)
 
     def decode_mean(self, z):
-        """E[x|z]: pixel probabilities (Bernoulli) or D(z) (Gaussian); z (..., d_z) -> (..., d_x)."""
+        """E[x|z]: pixel probabilities (Bernoulli) or f(z) (Gaussian); z (..., d_z) -> (..., d_x)."""
         out = self.decoder(z)
         return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out
 
@@ -265,16 +296,13 @@ class VAE(nn.Module):
         return kl - reconstruction
 
     def training_loss(self, x, generator):
-        """The mean of :meth:`negative_elbo` (one sample) as a scalar, with fused sums: the training objective."""
-        mu, log_var = self.encoder(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        out = self.decoder(mu + torch.exp(0.5 * log_var) * eps)
-        if self.config.likelihood == "bernoulli":
-            minus_reconstruction = F.binary_cross_entropy_with_logits(out, x, reduction="sum")
-        else:
-            minus_reconstruction = -log_gaussian_beta(x, out, self.beta).sum()
-        kl = 0.5 * torch.sum(torch.exp(log_var) + mu**2 - 1.0 - log_var)
-        return (minus_reconstruction + kl) / x.shape[0]
+        """The training objective: :func:`negative_elbo_loss` with one eps ~ N(0, I) drawn from ``generator``.
+
+        x : validated (n_data, d_x). The draw is ``torch.randn((n_data, d_z), generator=generator)``, so replaying
+        the generator's state gives the same eps (a test checks the notebook's loss against this one to 1e-6).
+        """
+        eps = torch.randn((x.shape[0], self.config.d_z), generator=generator, device=x.device, dtype=x.dtype)
+        return negative_elbo_loss(self.encoder, self.decoder, x, eps, self.config.likelihood, self.beta)
 
     def log_weights(self, x, k, generator):
         """log w = log p(x, z) - log q(z|x) for k samples z ~ q(z|x): shape (k, n_data)."""
@@ -344,6 +372,28 @@ def active_units(mu, threshold=0.01):
     return np.var(np.asarray(mu), axis=0) > threshold
 
 
+def kl_per_unit(mu, log_var):
+    """Average KL(q(z_j|x) || N(0, 1)) over the data for each latent unit j (nats per data point), numpy (d_z,).
+
+    mu, log_var : (n_data, d_z) encoder outputs. The units' values add up to the average KL term of the ELBO, a
+    rate in nats that bounds the information z_j carries about x; a collapsed unit has KL near 0.
+    """
+    mu, log_var = np.asarray(mu, dtype=float), np.asarray(log_var, dtype=float)
+    return (0.5 * (np.exp(log_var) + mu**2 - 1.0 - log_var)).mean(axis=0)
+
+
+@torch.no_grad()
+def rate_distortion(model, x, generator, n_samples=10):
+    """Rate and distortion per data point (Alemi et al. 2018), numpy (n_data,) each, in nats.
+
+    rate = KL(q(z|x) || p(z)) (closed form), distortion = -E_q[log p(x|z)] (``n_samples`` draws), so that
+    -ELBO = distortion + rate. The average rate bounds the mutual information I_q(x; z) of the encoder.
+    """
+    x = model.as_x(x)
+    reconstruction, kl = model.elbo_terms(x, generator, n_samples)
+    return kl.cpu().double().numpy(), -reconstruction.cpu().double().numpy()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # training
 # ---------------------------------------------------------------------------------------------------------------
@@ -385,11 +435,9 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
         model.train()
         losses = []
         for xb in x[torch.randperm(n, generator=generator, device=x.device)].split(batch_size):
-            loss = model.training_loss(xb, generator)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses.append(loss.detach())
+            eps = torch.randn((xb.shape[0], model.config.d_z), generator=generator, device=x.device)
+            losses.append(train_step(model.encoder, model.decoder, opt, xb, eps, model.config.likelihood,
+                                     model.beta))
         sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], device=x.device)
         history["train"].append((torch.stack(losses) * sizes).sum().item() / n)
         history["images_per_s"].append(n / (time.perf_counter() - start))
@@ -399,40 +447,6 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
                 history["valid"].append(model.negative_elbo(xv, generator).mean().item())
         bar.set_postfix({"-ELBO": f"{history['train'][-1]:.2f}"})
     return history
-
-
-def plain_torch_throughput(config, x, n_epochs, seed, batch_size=100, lr=1e-3):
-    """Images per second of a plain PyTorch VAE loop (same architecture, data, batch size), for benchmarks.
-
-    Written independently of :func:`train`, the way PyTorch's own VAE example does it (binary cross-entropy
-    with logits, the KL formula inline, global seeding), so the two can be timed side by side.
-    Returns the best images/s over ``n_epochs`` (the least disturbed by other work on the machine). The global
-    seeding happens in a forked random state, so the caller's global torch seed is left as it was.
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return _plain_torch_rates(config, x, n_epochs, batch_size, lr)
-
-
-@one_cpu_thread  # as in train, so the two loops are timed under the same settings
-def _plain_torch_rates(config, x, n_epochs, batch_size, lr):
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(len(x), -1)
-    enc, dec = Encoder(config), Decoder(config)
-    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=lr)
-    rates = []
-    for _ in range(n_epochs):
-        start = time.perf_counter()
-        for xb in x[torch.randperm(len(x))].split(batch_size):
-            mu, log_var = enc(xb)
-            z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-            bce = F.binary_cross_entropy_with_logits(dec(z), xb, reduction="sum")
-            kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp())
-            loss = (bce + kl) / len(xb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        rates.append(len(x) / (time.perf_counter() - start))
-    return float(np.max(rates))
 
 
 def tile_images(images, image_shape, n_cols, pad=1):
@@ -629,6 +643,13 @@ class LinearVAE(nn.Module):
     def mean_elbo(self, x):
         """Mean exact ELBO per data point (a float)."""
         return self.elbo(torch.as_tensor(np.asarray(x, dtype=float))).mean().item()
+
+    @torch.no_grad()
+    def encode(self, x):
+        """mu (n_data, d_z) and log_var (n_data, d_z) of q(z|x) as numpy arrays (log_var is the same for every x)."""
+        x = torch.as_tensor(np.asarray(x, dtype=float))
+        mu = (x - self.b) @ self.V.T
+        return mu.numpy(), self.log_s2.expand_as(mu).numpy()
 
     @torch.no_grad()
     def column_norms2(self):
