@@ -417,6 +417,8 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
     n_epochs = _checks.positive_int(n_epochs, "n_epochs", maximum=100_000)
     batch_size = _checks.positive_int(batch_size, "batch_size", maximum=MAX_SAMPLES)
     lr = _check_lr(lr)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}.")
     x = model.as_x(x)
     xv = model.as_x(x_valid) if x_valid is not None else None
     if n_epochs < 1 or batch_size < 1:
@@ -694,8 +696,9 @@ def _check_model(model):
 
 
 def _check_lr(lr):
-    """A learning rate: finite and > 0 (inf gives a NaN loss, 0 never moves)."""
-    return float(_checks.positive(_checks.finite_scalar(lr, "lr"), "lr"))
+    """A learning rate: finite, > 0 and <= 1e6 (inf gives a NaN loss, 0 never moves, 1e300 overflows float32)."""
+    lr = float(_checks.positive(_checks.finite_scalar(lr, "lr"), "lr"))
+    return _checks.in_range(lr, "lr", 0.0, 1e6)
 
 
 def _check_q(model, x, mu, log_var):

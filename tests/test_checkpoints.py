@@ -134,6 +134,7 @@ X = (np.arange(12).reshape(3, 4) % 2).astype(float)
     (lambda m, g: vae.train(m, X, 1, g, lr=np.inf, progress=False), ValueError, "lr contains NaN or infinite"),
     (lambda m, g: vae.train(m, X, 1, g, lr=0.0, progress=False), ValueError, "lr must be > 0"),
     (lambda m, g: vae.train(m, X, 1e300, g, progress=False), ValueError, "n_epochs must be <="),
+    (lambda m, g: vae.train(m, X, 1, g, lr=1e300, progress=False), ValueError, r"lr must lie in \[0, 1e\+06\]"),
     (lambda m, g: vae.refine_q(m, X, g, lr=-1.0, progress=False), ValueError, "lr must be > 0"),
     (lambda m, g: vae.elbo_of_q(m, X, np.zeros((3, 2)), np.full((3, 2), np.nan), g), ValueError,
      "log_var contains NaN"),
