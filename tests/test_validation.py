@@ -352,3 +352,12 @@ def test_second_fuzz_round_findings():
     with pytest.raises(ValueError, match="^sigma_x must be a single number"):
         LinearGaussian(sigma_x=[1.0, 2.0])
     assert NonlinearModel1D().log_p_x(np.zeros(0)).shape == (0,)
+
+
+def test_absurd_locations_of_q_are_named():
+    from lvmlib import elbo
+
+    with pytest.raises(ValueError, match=r"^mu must lie in \[-1e10, 1e10\]"):
+        elbo.elbo_gaussian(NonlinearModel1D(), [[1.0]], 1e300, 1.0)
+    with pytest.raises(ValueError, match=r"^mu0 must lie in \[-1e\+10, 1e\+10\]"):
+        elbo.fit_gaussian_q(NonlinearModel1D(), [[1.0]], mu0=1e300)
