@@ -304,7 +304,7 @@ def elbo_map(model, x, mu_values, log_sigma_values, n_nodes=32):
     x : a single data point, shape (1, d_x) (or (1,) when d_x = 1). mu_values (a,), log_sigma_values (b,).
     Returns an array of shape (b, a): rows follow log sigma, columns follow mu.
     """
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)) for an ELBO map, got {x.shape}; map one "
                          f"point at a time.")
@@ -418,7 +418,7 @@ def fit_gaussian_forward_kl(model, x):
     ``posterior_on_grid`` (e.g. NonlinearModel1D), whose moments are integrated by the trapezoid rule.
     x : one data point. Returns (mu, sigma), arrays of shape (d_z,).
     """
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
     if isinstance(model, LinearGaussian):
@@ -434,7 +434,7 @@ def fit_gaussian_forward_kl(model, x):
 
 def kl_forward_gaussian(model, x, mu, sigma):
     """KL(p(z|x) || q) for q = N(mu, sigma^2) and a model with ``posterior_on_grid`` (trapezoid rule); a float."""
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
     sigma = _checks.positive(sigma, "sigma")
