@@ -114,8 +114,8 @@ def proposal_update(mu_q, log_sigma_q, k, seed=0, x=2.0, n_repeats=200, b=0.3, s
     -------
     ProposalState.
     """
-    mu_q = float(_checks.as_float_array(mu_q, "mu_q"))
-    log_sigma_q = float(_checks.as_float_array(log_sigma_q, "log_sigma_q"))
+    mu_q = _checks.finite_scalar(mu_q, "mu_q")
+    log_sigma_q = _checks.finite_scalar(log_sigma_q, "log_sigma_q")
     k = _checks.positive_int(k, "k")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     model, log_px, _ = _truth(float(x), float(b), float(sigma_x))
