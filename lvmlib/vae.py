@@ -76,8 +76,11 @@ def train_test_split(images, labels, n_test, rng):
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}.")
     n_test = _checks.positive_int(n_test, "n_test")
+    images, labels = _checks.as_float_array(images, "images"), _checks.as_numeric(labels, "labels")
+    if images.ndim < 2 or labels.shape != images.shape[:1]:
+        raise ValueError(f"images must be (n, h, w) or (n, d_x) and labels (n,), got {images.shape} and "
+                         f"{labels.shape}.")
     x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-    labels = np.asarray(labels)
     if not 0 < n_test < len(x):
         raise ValueError(f"n_test must be between 1 and {len(x) - 1}, got {n_test}.")
     order = rng.permutation(len(x))
@@ -369,7 +372,8 @@ def active_units(mu, threshold=0.01):
 
     mu : (n_data, d_z) numpy array of encoder means. Returns a boolean array (d_z,).
     """
-    return np.var(np.asarray(mu), axis=0) > threshold
+    mu = _checks.as_float_array(mu, "mu", ndim=2)
+    return np.var(mu, axis=0) > _checks.finite_scalar(threshold, "threshold")
 
 
 def kl_per_unit(mu, log_var):
@@ -480,6 +484,8 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
     n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)
     lr = _check_lr(lr)
     _check_generator(generator, model.device)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}.")
     x = model.as_x(x)
     with torch.no_grad():
         mu0, log_var0 = model.encoder(x)

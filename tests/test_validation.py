@@ -361,3 +361,24 @@ def test_absurd_locations_of_q_are_named():
         elbo.elbo_gaussian(NonlinearModel1D(), [[1.0]], 1e300, 1.0)
     with pytest.raises(ValueError, match=r"^mu0 must lie in \[-1e\+10, 1e\+10\]"):
         elbo.fit_gaussian_q(NonlinearModel1D(), [[1.0]], mu0=1e300)
+
+
+def test_third_fuzz_round_findings():
+    from lvmlib import bernoulli_mixture, elbo, marginal
+    from lvmlib.widgets import em_stepper, jensen, latent_traversal, proposal_explorer
+
+    for call, message in [
+        (lambda: marginal.log_posterior_enumeration(2.0, np.zeros((1, 2))), "^model must be a BinaryLatentModel"),
+        (lambda: marginal.finite_difference_grad(2.0, np.ones(2)), "^f must be a function"),
+        (lambda: elbo.elbo_map(None, [[1.0]], [0.0], [0.0]), "^model must be a latent variable model"),
+        (lambda: bernoulli_mixture.top_completions(None, np.zeros(3), np.ones(3, bool)),
+         "^model must be a BernoulliMixture"),
+        (lambda: latent_traversal.traversal_update(2.0, np.zeros(2), (2, 2)), "^decode must be a function"),
+        (lambda: latent_traversal.traversal_update(lambda z: z, np.zeros(2), 4), "^image_shape must be a tuple"),
+        (lambda: latent_traversal.z_limit_from_data(np.zeros((3, 2)), coverage=None), "^coverage must be a number"),
+        (lambda: jensen.chord_update(1.0, 2.0, [0.5, 0.5]), "^w must be a single number"),
+        (lambda: proposal_explorer.proposal_update(np.zeros(2), 0.0, 5), "^mu_q must be a single number"),
+        (lambda: em_stepper.em_stepper_update(np.inf), r"^step must be a whole number in \[0, "),
+    ]:
+        with pytest.raises((TypeError, ValueError), match=message):
+            call()
