@@ -382,3 +382,11 @@ def test_third_fuzz_round_findings():
     ]:
         with pytest.raises((TypeError, ValueError), match=message):
             call()
+
+
+def test_a_cholesky_factor_passed_as_a_covariance_is_caught():
+    from lvmlib.examples import DiscreteMixture, three_cluster_mixture
+
+    model = three_cluster_mixture()
+    with pytest.raises(ValueError, match=r"covs\[0\] must be a symmetric covariance, but it is lower-triangular"):
+        DiscreteMixture(model.weights, model.means, model.chols)
