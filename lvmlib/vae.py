@@ -63,7 +63,7 @@ def one_cpu_thread(function):
 def make_generator(seed, device=None):
     """A ``torch.Generator`` on ``device`` (default: :func:`select_device`) seeded with the integer ``seed``."""
     seed = _checks.positive_int(seed, "seed", minimum=0, maximum=2**63 - 1)
-    device = torch.device(device) if device is not None else select_device()
+    device = _check_device(device) if device is not None else select_device()
     return torch.Generator(device=device).manual_seed(int(seed))
 
 
@@ -823,3 +823,14 @@ def _check_linear_vae_args(d_x, d_z, x_mean, rng, sigma2):
     _checks.generator(rng)
     if sigma2 is not None:
         _checks.positive(_checks.finite_scalar(sigma2, "sigma2"), "sigma2")
+
+
+def _check_device(device):
+    """A torch.device from "cpu", "cuda", "mps" or a torch.device, with an error naming ``device`` otherwise."""
+    try:
+        device = torch.device(device)
+        torch.empty(0, device=device)  # an absent accelerator fails here, not later
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must name an available device such as 'cpu' (see vae.select_device()), got "
+                         f"{device!r} ({str(exc).splitlines()[0][:80]}).") from None
+    return device

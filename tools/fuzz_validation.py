@@ -12,6 +12,7 @@ TypeError without the name), "raw" (any other exception), "nan/inf" (a silent no
 import argparse
 import re
 import signal
+import time
 import warnings
 from collections import Counter
 
@@ -134,7 +135,7 @@ def _more_cases(rng, nl, lg, mix, X, xb):
         ("seconds_to_years", marginal.seconds_to_years, {"seconds": 1e7}),
         ("log_posterior_enumeration", marginal.log_posterior_enumeration, {"model": binary, "x": np.zeros((1, 2))}),
         ("grad_log_p_x_W", marginal.grad_log_p_x_W, {"model": binary, "x": np.zeros((1, 2))}),
-        ("finite_difference_grad", marginal.finite_difference_grad, {"f": lambda t: float(t @ t),
+        ("finite_difference_grad", marginal.finite_difference_grad, {"f": lambda t: float(np.sum(t**2)),
                                                                      "theta": np.ones(2), "eps": 1e-5}),
         ("grid_1d", marginal.grid_1d, {"lo": -1.0, "hi": 1.0, "m": 5}),
         ("elbo_terms_discrete", E.elbo_terms_discrete, {"model": mix, "x": np.zeros((1, 2)),
@@ -211,7 +212,8 @@ def _vae_cases():
                                         "n_samples": 2, "progress": False}),
         ("vae.train_test_split", vae.train_test_split, {"images": np.zeros((5, 4)), "labels": np.arange(5),
                                                         "n_test": 2, "rng": np.random.default_rng(0)}),
-        ("vae.tile_images", vae.tile_images, {"images": np.zeros((3, 4)), "image_shape": (2, 2), "n_cols": 2}),
+        ("vae.tile_images", vae.tile_images, {"images": np.zeros((4, 4)), "image_shape": (2, 2), "n_cols": 2,
+                                              "pad": 0}),
         ("vae.active_units", vae.active_units, {"mu": np.zeros((5, 2)), "threshold": 0.01}),
         ("vae.make_generator", vae.make_generator, {"seed": 0, "device": "cpu"}),
         ("vae.LinearVAE", vae.LinearVAE, {"d_x": 4, "d_z": 2, "x_mean": np.zeros(4),
@@ -257,7 +259,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    totals, by_case = Counter(), {}
+    totals, by_case, slowest = Counter(), {}, (0.0, "")
     for label, function, kwargs in cases():
         kind, _ = classify(function, dict(kwargs), "", seconds=60)  # first calls import lazily (torch.optim)
         if kind not in ("accepted",):
@@ -265,13 +267,17 @@ def main():
             continue
         for name in kwargs:
             for bad_label, bad in BAD.items():
+                start = time.perf_counter()
                 kind, detail = classify(function, dict(kwargs, **{name: bad}), name)
+                if bad_label == "1e300":
+                    slowest = max(slowest, (time.perf_counter() - start, f"{label}({name}=1e300) -> {kind}"))
                 totals[kind] += 1
                 by_case.setdefault(kind, []).append(f"{label}({name}={bad_label}): {detail}")
     n = sum(totals.values())
     print(f"{n} bad inputs over {len(cases())} public callables:")
     for kind in ("named", "unnamed", "raw", "nan/inf", "accepted", "hang"):
         print(f"  {kind:<9} {totals[kind]:5d}  ({100 * totals[kind] / max(n, 1):.1f}%)")
+    print(f"slowest call with a value of 1e300: {slowest[0]:.3f} s, {slowest[1]}")
     if args.verbose:
         for kind in ("hang", "raw", "nan/inf", "unnamed", "accepted"):
             for line in by_case.get(kind, []):
