@@ -217,6 +217,7 @@ def _check_grid(m, d_z, n_data, max_points):
 def grid_1d(lo, hi, m):
     """m equally spaced points on [lo, hi], shape (m,); m must be >= 2 and lo < hi."""
     _check_grid(m, 1, 1, np.inf)
+    m = _checks.positive_int(m, "m", minimum=2)  # at most 1e7 points
     lo, hi = _checks.finite_scalar(lo, "lo"), _checks.finite_scalar(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}.")

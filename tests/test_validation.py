@@ -345,7 +345,7 @@ def test_second_fuzz_round_findings():
         grid_explorer_state(2.0, 21, 1e300)
     with pytest.raises(ValueError, match=r"^m must be <= 1e\+06"):  # was "Maximum allowed size exceeded"
         grid_explorer_state(2.0, 1e300, 5.0)
-    with pytest.raises(ValueError, match="^q must have 3 probabilities"):  # was IndexError
+    with pytest.raises(ValueError, match="^q must be a probability vector"):  # was IndexError
         elbo.elbo_discrete(three_cluster_mixture(), np.zeros((1, 2)), 1.0)
     with pytest.raises(TypeError, match="^slider label must be a string"):  # was a traitlets TraitError
         slider(None, -1.0, 1.0, 0.0, 0.1)
@@ -390,3 +390,22 @@ def test_a_cholesky_factor_passed_as_a_covariance_is_caught():
     model = three_cluster_mixture()
     with pytest.raises(ValueError, match=r"covs\[0\] must be a symmetric covariance, but it is lower-triangular"):
         DiscreteMixture(model.weights, model.means, model.chols)
+
+
+def test_fourth_fuzz_round_findings():
+    from lvmlib import marginal, ppca, vae
+    from lvmlib.bernoulli_mixture import BernoulliMixture
+    from lvmlib.widgets import jensen, proposal_explorer
+
+    for call, message in [
+        (lambda: BernoulliMixture(True, np.full((1, 3), 0.5)), "^weights must be a probability vector"),
+        (lambda: proposal_explorer.proposal_update(0.0, 0.0, 5, n_repeats=None), "^n_repeats must be a whole"),
+        (lambda: proposal_explorer.proposal_update(0.0, 0.0, 5, seed=2.5), "^seed must be a whole number"),
+        (lambda: jensen.many_update(10, 0.5, seed="abc"), "^seed must be a whole number"),
+        (lambda: marginal.grid_1d(-1.0, 1.0, 1e300), "^m must be <= 1e\\+07"),
+        (lambda: ppca.n_active_directions(np.array([3.0, 1.0, 0.5]), 1, None), "^sigma2 must be a number"),
+        (lambda: ppca.diagonal_q_gap(np.eye(3)[:, :2], np.array([])), "^sigma2 must be a single number"),
+        (lambda: vae.make_generator(0, "abc"), "^device must name an available device"),
+    ]:
+        with pytest.raises((TypeError, ValueError), match=message):
+            call()

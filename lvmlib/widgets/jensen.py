@@ -65,7 +65,7 @@ def many_update(n_points, spread, seed=0):
     spread = _checks.finite_scalar(spread, "spread")
     if spread < 0:
         raise ValueError(f"spread must be >= 0, got {spread}.")
-    f = np.exp(spread * np.random.default_rng(seed).standard_normal(n_points))
+    f = np.exp(spread * np.random.default_rng(_checks.seed(seed)).standard_normal(n_points))
     return _state(f, np.full(n_points, 1.0 / n_points))
 
 

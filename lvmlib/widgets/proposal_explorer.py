@@ -117,7 +117,8 @@ def proposal_update(mu_q, log_sigma_q, k, seed=0, x=2.0, n_repeats=200, b=0.3, s
     mu_q = _checks.finite_scalar(mu_q, "mu_q")
     log_sigma_q = _checks.finite_scalar(log_sigma_q, "log_sigma_q")
     k = _checks.positive_int(k, "k")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n_repeats = _checks.positive_int(n_repeats, "n_repeats", maximum=100_000)
+    rng = np.random.default_rng(_checks.seed(seed))
     model, log_px, _ = _truth(float(x), float(b), float(sigma_x))
     with np.errstate(over="ignore", under="ignore"):
         sigma_q = float(np.exp(log_sigma_q))
