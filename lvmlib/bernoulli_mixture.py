@@ -212,7 +212,7 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     x : array (n_data, D), binary. n_components : K >= 1, at most n_data.
     rng : numpy Generator (picks the K data points each run's components start from, one run after the other).
     alpha : pseudo-count >= 0 (0 is plain maximum likelihood, which can put probs at 0 or 1).
-    n_init : number of EM runs, >= 1.
+    n_init : number of EM runs, 1 <= n_init <= 1000. tol : finite, >= 0.
 
     Returns
     -------
@@ -230,7 +230,8 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}.")
     max_iter = _checks.positive_int(max_iter, "max_iter")
-    runs = [_em_run(x, K, rng, alpha, max_iter, tol) for _ in range(_checks.positive_int(n_init, "n_init"))]
+    tol, n_init = _checks.tolerance(tol, "tol"), _checks.positive_int(n_init, "n_init", maximum=1000)
+    runs = [_em_run(x, K, rng, alpha, max_iter, tol) for _ in range(n_init)]
     return max(runs, key=lambda run: run.history[-1])
 
 

@@ -58,6 +58,9 @@ def grid_explorer_state(x, m, L, model=None):
     posterior's mass. The 2-D counts are for the same grid per axis on two independent latents. Returns a
     :class:`GridExplorerState`.
     """
+    from lvmlib import _checks
+
+    x, L = _checks.finite_scalar(x, "x"), float(_checks.positive(_checks.finite_scalar(L, "L"), "L"))
     xs = np.array([[float(x)]])
     if model is None:
         model, exact = _default_truth(float(x))
