@@ -86,7 +86,7 @@ def _check_discrete(model, q):
     if not isinstance(model, DiscreteMixture):
         raise ValueError(f"model must be a DiscreteMixture for a table q, got {type(model).__name__}.")
     q = _checks.probabilities(q, "q")
-    if q.shape[-1] != model.n_components:
+    if q.ndim == 0 or q.shape[-1] != model.n_components:
         raise ValueError(f"q must have {model.n_components} probabilities on its last axis (one per value of z), "
                          f"got shape {q.shape}.")
     return q
@@ -158,11 +158,12 @@ def _mean_and_se(values):
 # Gaussian q(z) = N(mu, diag(sigma^2)) for continuous models
 # ---------------------------------------------------------------------------------------------------------------
 def _prepare_gaussian(model, x, mu, sigma):
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     mu = _checks.as_float_array(mu, "mu")
     sigma = _checks.positive(sigma, "sigma")
     shape = _checks.broadcast_shapes({"mu": mu.shape, "sigma": sigma.shape,
                                       "(n_data, d_z) of x": (x.shape[0], model.d_z)})
+    _check_q_shape(shape, x.shape[0], model.d_z, mu, sigma)
     return x, np.broadcast_to(mu, shape), np.broadcast_to(sigma, shape)
 
 
@@ -189,6 +190,7 @@ def _expect_1d(fn, mu, sigma, n_nodes):
 
 
 def _require_exact(model):
+    _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))
     if not isinstance(model, LinearGaussian) and model.d_z != 1:
         raise ValueError(f"the exact ELBO of a Gaussian q needs d_z = 1 (quadrature) or a LinearGaussian model "
                          f"(closed form), got d_z = {model.d_z}; use elbo_monte_carlo instead.")
@@ -337,7 +339,7 @@ class GaussianFit:
 
 
 def _one_point(model, x):
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1 or model.d_z != 1:
         raise ValueError(f"fitting q needs one data point (x of shape (1, d_x)) and d_z = 1, got x {x.shape} and "
                          f"d_z = {model.d_z}.")
@@ -375,8 +377,8 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     """
     x = _one_point(model, x)
     max_iter = _checks.positive_int(max_iter, "max_iter")
-    step = float(_checks.positive(step_size, "step_size"))
-    tol = float(_checks.positive(tol, "tol"))
+    step = float(_checks.positive(_checks.finite_scalar(step_size, "step_size"), "step_size"))
+    tol = float(_checks.positive(_checks.finite_scalar(tol, "tol"), "tol"))
     phi = np.array([float(_checks.as_float_array(mu0, "mu0", ndim=0)),
                     float(_checks.as_float_array(log_sigma0, "log_sigma0", ndim=0))])
     _checks.in_range(phi[1], "log_sigma0", -20.0, 20.0)  # exp(800) = inf would surface as "z contains NaN"
@@ -439,3 +441,12 @@ def kl_forward_gaussian(model, x, mu, sigma):
     log_post = model.log_p_xz_on_grid(x)[0] - model.log_p_x(x)[0]
     integrand = np.where(density[0] > 0, density[0] * (log_post - log_normal(grid, mu, sigma)), 0.0)
     return float(np.trapezoid(integrand, grid))
+
+
+def _check_q_shape(shape, n_data, d_z, mu, sigma):
+    """mu and sigma must broadcast to (..., n_data, d_z) with sigma <= 1e10 (wider q's overflow log p(x, z))."""
+    if len(shape) < 2 or shape[-2:] != (n_data, d_z):
+        raise ValueError(f"mu and sigma must broadcast to (..., n_data, d_z) = (..., {n_data}, {d_z}), got mu "
+                         f"{mu.shape} and sigma {sigma.shape}.")
+    if np.any(sigma > 1e10):
+        raise ValueError(f"sigma must be <= 1e10 (a wider q overflows log p(x, z)), got {sigma.max():.3g}.")

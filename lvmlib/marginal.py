@@ -215,7 +215,7 @@ def _check_grid(m, d_z, n_data, max_points):
 def grid_1d(lo, hi, m):
     """m equally spaced points on [lo, hi], shape (m,); m must be >= 2 and lo < hi."""
     _check_grid(m, 1, 1, np.inf)
-    lo, hi = float(lo), float(hi)
+    lo, hi = _checks.finite_scalar(lo, "lo"), _checks.finite_scalar(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}.")
     return np.linspace(lo, hi, int(m))
@@ -250,7 +250,7 @@ def log_p_x_grid(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
     """
     x = _checks.as_float_array(x, "x")
     n_data = x.shape[0] if x.ndim >= 1 else 1
-    d_z = int(model.d_z)
+    d_z = int(_checks.model(model).d_z)
     _check_grid(m, d_z, n_data, max_points)
     z1 = grid_1d(lo, hi, m)
     if d_z == 1:

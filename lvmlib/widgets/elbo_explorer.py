@@ -99,7 +99,7 @@ class DiscreteState:
 
 
 def _check_mode(mode):
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
 
 
@@ -182,6 +182,7 @@ def discrete_update(w_a, w_b, w_c, x1=-0.5, x2=1.0, mode="exact", n_samples=100,
     Returns :class:`DiscreteState`.
     """
     _check_mode(mode)
+    w_a, w_b, w_c = (_checks.finite_scalar(w, name) for w, name in ((w_a, "w_a"), (w_b, "w_b"), (w_c, "w_c")))
     if mode == "Monte Carlo":  # S = 0 samples would average nothing (a NaN estimate)
         n_samples = _checks.positive_int(n_samples, "n_samples", maximum=100_000)
     model = three_cluster_mixture() if model is None else model

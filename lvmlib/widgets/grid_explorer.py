@@ -61,6 +61,8 @@ def grid_explorer_state(x, m, L, model=None):
     from lvmlib import _checks
 
     x, L = _checks.finite_scalar(x, "x"), float(_checks.positive(_checks.finite_scalar(L, "L"), "L"))
+    L = _checks.in_range(L, "L", 0.0, 1e3)  # wider grids only overflow z^2 + b z
+    m = _checks.positive_int(m, "m", minimum=2, maximum=10**6)
     xs = np.array([[float(x)]])
     if model is None:
         model, exact = _default_truth(float(x))
