@@ -104,7 +104,12 @@ def density_on_grid(model, grid):
     log_w = log_normal(z[:, 0], 0.0, 1.0) + np.log(weights) + shift[0][:, 0] + shift[1][:, 0]  # (m,)
     top = log_w.max()
     e1, e2 = np.exp(log_f[0] - shift[0]), np.exp(log_f[1] - shift[1])
-    return np.exp(top) * (e2.T * np.exp(log_w - top)) @ e1
+    weighted = e2 * np.exp(log_w - top)[:, None]  # (m, G)
+    # summed over blocks of 64 nodes: each small product runs on one BLAS thread. One (G x m) @ (m x G) product
+    # goes multi-threaded, and on a busy 2-core machine that took ~100 ms instead of ~0.3 ms.
+    block = 64
+    total = sum(weighted[k:k + block].T @ e1[k:k + block] for k in range(0, len(z), block))
+    return np.exp(top) * total
 
 
 def dlvm_state(a1, a2, b1, b2, c1, c2, d1, d2, noise=None, var_scale=VAR_SCALE, log_var_range=LOG_VAR_RANGE,
