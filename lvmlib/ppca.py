@@ -41,7 +41,7 @@ def _check_d_z(d_z, D):
 
 def mle_sigma2(eigenvalues, d_z):
     """The maximum-likelihood noise variance: the mean of the D - d_z smallest eigenvalues."""
-    eigenvalues = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    eigenvalues = _check_eigenvalues(eigenvalues)
     d_z = _check_d_z(d_z, eigenvalues.size)
     return float(eigenvalues[d_z:].mean())
 
@@ -58,7 +58,7 @@ def log_likelihood_from_eigenvalues(eigenvalues, d_z, sigma2=None):
     The model covariance C = W W^T + sigma^2 I has eigenvalues max(lambda_i, sigma^2) for the d_z leading
     directions and sigma^2 for the rest, so -(1/2)[D log 2 pi + log|C| + tr(C^{-1} S)] needs only the lambda_i.
     """
-    lam = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    lam = _check_eigenvalues(eigenvalues)
     d_z = _check_d_z(d_z, lam.size)
     sigma2 = mle_sigma2(lam, d_z) if sigma2 is None else float(_checks.positive(sigma2, "sigma2"))
     if sigma2 <= 0:
@@ -125,5 +125,14 @@ def kl_per_direction(eigenvalues, d_z, sigma2):
 
 def n_active_directions(eigenvalues, d_z, sigma2):
     """How many of the d_z leading directions survive a fixed sigma^2: the count of lambda_i > sigma^2."""
-    lam = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    lam = _check_eigenvalues(eigenvalues)
     return int(np.sum(lam[:_check_d_z(d_z, lam.size)] > sigma2))
+
+
+def _check_eigenvalues(eigenvalues):
+    """Eigenvalues of a covariance, sorted descending: finite, 1-D, and >= 0 up to rounding (tiny negatives -> 0)."""
+    lam = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    if lam.size and lam[-1] < -1e-10 * max(lam[0], 1.0):
+        raise ValueError(f"eigenvalues must be >= 0 (they are variances of a covariance matrix), got minimum "
+                         f"{lam[-1]:.4g}; pass the eigenvalues of a sample covariance (e.g. from covariance_eigen).")
+    return np.clip(lam, 0.0, None)

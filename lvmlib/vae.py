@@ -22,6 +22,8 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from lvmlib import _checks
+
 LOG_2PI = math.log(2 * math.pi)
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -60,6 +62,7 @@ def one_cpu_thread(function):
 
 def make_generator(seed, device=None):
     """A ``torch.Generator`` on ``device`` (default: :func:`select_device`) seeded with the integer ``seed``."""
+    seed = _checks.positive_int(seed, "seed", minimum=0, maximum=2**63 - 1)
     device = torch.device(device) if device is not None else select_device()
     return torch.Generator(device=device).manual_seed(int(seed))
 
@@ -72,6 +75,7 @@ def train_test_split(images, labels, n_test, rng):
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}.")
+    n_test = _checks.positive_int(n_test, "n_test")
     x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
     labels = np.asarray(labels)
     if not 0 < n_test < len(x):
@@ -215,7 +219,8 @@ class VAE(nn.Module):
     ----------
     config : :class:`VAEConfig`.
     generator : ``torch.Generator`` that seeds the initial weights (PyTorch's default initialization, drawn in
-        a forked random state so the global one is untouched); None leaves them to torch's global seed.
+        a forked random state so the global one is untouched); None seeds them with 0 (torch's global generator
+        is never used).
     device : where the model lives; default the generator's device, else :func:`select_device`. Data passed to
         the methods is moved there, and the generators used with the model must live there too.
     """
@@ -224,6 +229,9 @@ class VAE(nn.Module):
         super().__init__()
         if not isinstance(config, VAEConfig):
             raise ValueError(f"config must be a VAEConfig, got {type(config).__name__}.")
+        if generator is None:  # the documented default: seed 0, never torch's global generator
+            generator, device = torch.Generator().manual_seed(0), device if device is not None else select_device()
+        _check_generator(generator)
         self.config = config
         with torch.random.fork_rng(devices=[]):
             if generator is not None:
@@ -245,7 +253,7 @@ class VAE(nn.Module):
 
         Accepts numpy arrays or tensors of shape (n_data, d_x) or images (n_data, h, w) with h * w = d_x.
         """
-        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+        x = _as_float_tensor(x, "x")
         d_x = self.config.d_x
         if x.ndim == 3:
             x = x.reshape(x.shape[0], -1)
@@ -310,9 +318,10 @@ class VAE(nn.Module):
         samples by ``batch_size`` points to bound memory.
         """
         x = self.as_x(x)
-        k = int(k)
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}.")
+        k = _checks.positive_int(k, "k", maximum=MAX_SAMPLES)  # 2.5 is refused, not truncated to 2
+        chunk = _checks.positive_int(chunk, "chunk", maximum=MAX_SAMPLES)
+        batch_size = _checks.positive_int(batch_size, "batch_size", maximum=MAX_SAMPLES)
+        _check_generator(generator, self.device)
         out = []
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size]
@@ -325,6 +334,8 @@ class VAE(nn.Module):
     def elbo(self, x, generator, n_samples=100):
         """ELBO per data point (numpy, (n_data,)), its expectation estimated with ``n_samples`` draws."""
         x = self.as_x(x)
+        n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)  # 0 would average nothing
+        _check_generator(generator, self.device)
         return -self.negative_elbo(x, generator, n_samples).cpu().double().numpy()
 
     @torch.no_grad()
@@ -335,6 +346,9 @@ class VAE(nn.Module):
 
     def decode_numpy(self, z):
         """Numpy in, numpy out: E[x|z] for z of shape (..., d_z). Used by the widgets (which never import torch)."""
+        z = _checks.as_float_array(z, "z")
+        if z.ndim < 1 or z.shape[-1] != self.config.d_z:
+            raise ValueError(f"z must have shape (..., d_z) with d_z = {self.config.d_z}, got {z.shape}.")
         with torch.no_grad():
             zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device)
             return self.decode_mean(zt).cpu().numpy().astype(float)
@@ -342,6 +356,8 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n, generator):
         """z ~ p(z), then the decoder's mean E[x|z]: returns z (n, d_z) and images (n, d_x), numpy."""
+        n = _checks.positive_int(n, "n", maximum=MAX_SAMPLES)
+        _check_generator(generator, self.device)
         z = torch.randn((n, self.config.d_z), generator=generator, device=self.device)
         return z.cpu().numpy(), self.decode_mean(z).cpu().numpy()
 
@@ -395,9 +411,12 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
     dict of lists, one entry per epoch: "train" (mean -ELBO per data point over the epoch's minibatches),
     "valid" (if x_valid is given), and "images_per_s".
     """
+    _check_model(model)
+    n_epochs = _checks.positive_int(n_epochs, "n_epochs", maximum=100_000)
+    batch_size = _checks.positive_int(batch_size, "batch_size", maximum=MAX_SAMPLES)
+    lr = _check_lr(lr)
     x = model.as_x(x)
     xv = model.as_x(x_valid) if x_valid is not None else None
-    n_epochs = int(n_epochs)
     if n_epochs < 1 or batch_size < 1:
         raise ValueError(f"n_epochs and batch_size must be >= 1, got {n_epochs} and {batch_size}.")
     if optimizer not in ("adam", "sgd"):
@@ -452,6 +471,11 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
 
     Returns mu, log_var as tensors (n_data, d_z) (no gradient) and the history of the mean -ELBO per step.
     """
+    _check_model(model)
+    n_steps = _checks.positive_int(n_steps, "n_steps", maximum=100_000)
+    n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)
+    lr = _check_lr(lr)
+    _check_generator(generator, model.device)
     x = model.as_x(x)
     with torch.no_grad():
         mu0, log_var0 = model.encoder(x)
@@ -478,8 +502,11 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
 @torch.no_grad()
 def elbo_of_q(model, x, mu, log_var, generator, n_samples=1000):
     """ELBO per data point (numpy (n_data,)) of the Gaussian q given by (mu, log_var), with ``n_samples`` draws."""
+    _check_model(model)
     x = model.as_x(x)
-    mu, log_var = mu.to(model.device), log_var.to(model.device)
+    n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)
+    mu, log_var = _check_q(model, x, mu, log_var)
+    _check_generator(generator, model.device)
     z = reparameterize(mu, log_var, n_samples, generator)
     return (model.log_p_x_given_z(x, z).mean(dim=0) - kl_normal_std(mu, log_var)).cpu().double().numpy()
 
@@ -487,11 +514,11 @@ def elbo_of_q(model, x, mu, log_var, generator, n_samples=1000):
 @torch.no_grad()
 def iwae_of_q(model, x, mu, log_var, k, generator):
     """L_k with the Gaussian proposal (mu, log_var) instead of the encoder's: numpy (n_data,)."""
+    _check_model(model)
     x = model.as_x(x)
-    k = int(k)
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}.")
-    mu, log_var = mu.to(model.device), log_var.to(model.device)
+    k = _checks.positive_int(k, "k", maximum=MAX_SAMPLES)
+    mu, log_var = _check_q(model, x, mu, log_var)
+    _check_generator(generator, model.device)
     z = reparameterize(mu, log_var, k, generator)
     log_w = model.log_p_x_given_z(x, z) - 0.5 * (LOG_2PI + z**2).sum(-1) - log_normal_diag(z, mu, log_var)
     return (torch.logsumexp(log_w, dim=0) - math.log(k)).cpu().double().numpy()
@@ -501,17 +528,34 @@ def iwae_of_q(model, x, mu, log_var, k, generator):
 # checkpoints
 # ---------------------------------------------------------------------------------------------------------------
 def save_checkpoint(model, path, **meta):
-    """Save the config and weights (plain tensors and numbers only, loadable with ``weights_only=True``)."""
+    """Save the config and weights (plain tensors and numbers only, loadable with ``weights_only=True``).
+
+    Refuses what :func:`load_checkpoint` would refuse: non-finite weights, and ``meta`` values other than None,
+    bool, int, float, str and lists, tuples or dicts of them (e.g. a numpy array: pass ``curve.tolist()``).
+    """
+    _check_model(model)
+    _check_meta(meta)
+    _check_finite_state(model.state_dict(), "model")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"config": asdict(model.config), "state_dict": state, "meta": meta}, path)
 
 
-def load_checkpoint(path, device=None):
-    """Load a :func:`save_checkpoint` file with ``torch.load(weights_only=True)``; returns (model, meta)."""
+def load_checkpoint(path, device=None, sha256=None):
+    """Load a :func:`save_checkpoint` file with ``torch.load(weights_only=True)``; returns (model, meta).
+
+    The file is checked before its weights are used: its sha256 against ``sha256`` when given, or against
+    ``lvmlib.data.SHA256`` for a file shipped in ``data/``; every member's CRC (torch does not check them, so a
+    flipped byte would load silently); then the keys ("config", "state_dict"), the config, and that every weight
+    is finite. Each failure raises a ValueError that names the file and what is wrong.
+    """
     device = torch.device(device) if device is not None else select_device()
-    blob = torch.load(path, map_location=device, weights_only=True)
-    model = VAE(VAEConfig(**blob["config"]), device=device)
-    model.load_state_dict(blob["state_dict"])
+    blob = _read_checkpoint(path, device, sha256)
+    try:
+        model = VAE(VAEConfig(**blob["config"]), device=device)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: its config is not a valid VAEConfig ({exc}); re-save it with save_checkpoint.") \
+            from None
+    _load_state(model, blob["state_dict"], path)
     model.eval()
     return model, blob.get("meta", {})
 
@@ -612,3 +656,136 @@ class LinearVAE(nn.Module):
     @property
     def sigma2(self):
         return math.exp(self.log_sigma2.item())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# input checks for the public entry points (torch tensors or numpy arrays in; errors name the parameter)
+# ---------------------------------------------------------------------------------------------------------------
+MAX_SAMPLES = 10**6  # k, n_samples, n, batch sizes: larger counts are refused at once rather than run for hours
+
+
+def _as_float_tensor(value, name):
+    """A float32 tensor from a tensor or array-like; InputTypeError for text, None, complex or objects."""
+    if torch.is_tensor(value):
+        if value.is_complex():
+            raise _checks.InputTypeError(f"{name} must be real, got a complex tensor; pass {name}.real if meant.")
+        return value.detach().to(torch.float32)
+    return torch.as_tensor(_checks.as_numeric(value, name), dtype=torch.float32)
+
+
+def _check_generator(generator, device=None, name="generator"):
+    """A ``torch.Generator`` (on ``device``'s type when given): the library never draws from the global one."""
+    if not isinstance(generator, torch.Generator):
+        raise _checks.InputTypeError(f"{name} must be a torch.Generator, e.g. vae.make_generator(0, model.device); "
+                                     f"got {type(generator).__name__} (torch's global generator is never used).")
+    if device is not None and generator.device.type != torch.device(device).type:
+        raise ValueError(f"{name} lives on {generator.device} but the model on {device}; make one with "
+                         "vae.make_generator(seed, model.device).")
+    return generator
+
+
+def _check_model(model):
+    if not isinstance(model, VAE):
+        raise _checks.InputTypeError(f"model must be a vae.VAE, got {type(model).__name__}.")
+    return model
+
+
+def _check_lr(lr):
+    """A learning rate: finite and > 0 (inf gives a NaN loss, 0 never moves)."""
+    return float(_checks.positive(_checks.finite_scalar(lr, "lr"), "lr"))
+
+
+def _check_q(model, x, mu, log_var):
+    """mu and log_var of a Gaussian q as finite tensors (n_data, d_z) on the model's device."""
+    shape = (x.shape[0], model.config.d_z)
+    out = []
+    for value, name in ((mu, "mu"), (log_var, "log_var")):
+        t = _as_float_tensor(value, name)
+        if tuple(t.shape) != shape:
+            raise ValueError(f"{name} must have shape (n_data, d_z) = {shape} to match x, got {tuple(t.shape)}.")
+        if not torch.all(torch.isfinite(t)):
+            raise ValueError(f"{name} contains NaN or infinite values.")
+        out.append(t.to(model.device))
+    return out
+
+
+def _check_meta(meta, where="meta"):
+    """Plain values only (what ``torch.load(weights_only=True)`` reads back): None, bool, int, float, str, lists,
+    tuples and dicts of them."""
+    if meta is None or isinstance(meta, (bool, int, float, str)):
+        return
+    if isinstance(meta, (list, tuple)):
+        for i, item in enumerate(meta):
+            _check_meta(item, f"{where}[{i}]")
+        return
+    if isinstance(meta, dict):
+        for key, item in meta.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} keys must be strings, got {key!r}.")
+            _check_meta(item, f"{where}[{key!r}]")
+        return
+    raise ValueError(f"{where} must be a plain number, string, list or dict (load_checkpoint could not read it "
+                     f"back), got {type(meta).__name__}; convert it, e.g. with .tolist() or float().")
+
+
+def _check_finite_state(state, where):
+    for key, tensor in state.items():
+        if torch.is_floating_point(tensor) and not torch.all(torch.isfinite(tensor)):
+            raise ValueError(f"{where}: weight {key!r} contains NaN or infinite values; a diverged model cannot be "
+                             "saved or loaded (lower the learning rate and retrain).")
+
+
+def _read_checkpoint(path, device, sha256):
+    """The checked dict inside a checkpoint file (see :func:`load_checkpoint`)."""
+    import hashlib
+    import pickle
+    import zipfile
+    from pathlib import Path
+
+    from lvmlib import data
+
+    if not isinstance(path, (str, Path)):
+        raise _checks.InputTypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}.")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; check the path (save one with vae.save_checkpoint).")
+    known = sha256
+    if known is None and path.resolve().parent == data.DATA_DIR.resolve():
+        known = data.SHA256.get(path.name)
+    if known is not None:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != known:
+            raise ValueError(f"{path} has sha256 {digest}, expected {known}: the file is corrupted or was changed.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint (not a zip archive: truncated, "
+                         "or another format).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{path} is corrupted ({exc}); restore or re-save it.") from None
+    if bad is not None:
+        raise ValueError(f"{path} is corrupted: {bad} fails its CRC check; restore or re-save it.")
+    try:
+        blob = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, OSError, ValueError) as exc:
+        raise ValueError(f"{path} cannot be read by torch.load(weights_only=True) ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}); re-save it with save_checkpoint.") from None
+    missing = [key for key in ("config", "state_dict") if not isinstance(blob, dict) or key not in blob]
+    if missing:
+        raise ValueError(f"{path} has no {' or '.join(repr(k) for k in missing)}: it was not written by "
+                         "vae.save_checkpoint.")
+    if not isinstance(blob["config"], dict) or not isinstance(blob["state_dict"], dict):
+        raise ValueError(f"{path}: 'config' and 'state_dict' must be dicts; re-save it with save_checkpoint.")
+    _check_finite_state(blob["state_dict"], str(path))
+    return blob
+
+
+def _load_state(model, state, path):
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if tuple(state[k].shape) != tuple(expected[k].shape))
+    if missing or unexpected or wrong:
+        raise ValueError(f"{path}: the weights do not fit its config (missing keys {missing}, unexpected keys "
+                         f"{unexpected}, wrong shapes {wrong}); re-save it with save_checkpoint.")
+    model.load_state_dict(state)

@@ -83,13 +83,15 @@ def traversal_update(decode, z, image_shape):
 
 def _check_start(d_z, z0, n_sliders):
     """Validated starting point z0 (d_z,) and slider count 1 <= n_sliders <= d_z (default min(d_z, 4))."""
-    d_z = int(d_z)
-    if d_z < 1:
-        raise ValueError(f"d_z must be >= 1, got {d_z}.")
+    from lvmlib import _checks
+
+    d_z = _checks.positive_int(d_z, "d_z", maximum=10_000)  # 2.5 is refused, not truncated to 2
     z0 = np.zeros(d_z) if z0 is None else np.asarray(z0, dtype=float).reshape(-1).copy()
     if z0.shape != (d_z,) or not np.all(np.isfinite(z0)):
         raise ValueError(f"z0 must hold d_z = {d_z} finite values, got shape {z0.shape}; pass one value per latent.")
-    n_sliders = min(d_z, 4) if n_sliders is None else int(n_sliders)
+    if n_sliders is not None:
+        n_sliders = _checks.positive_int(n_sliders, "n_sliders", minimum=0, maximum=None)
+    n_sliders = min(d_z, 4) if n_sliders is None else n_sliders
     if not 1 <= n_sliders <= d_z:
         raise ValueError(f"n_sliders must be between 1 and d_z = {d_z}, got {n_sliders}.")
     return z0, n_sliders
