@@ -50,6 +50,7 @@ __all__ = [
     "fit_gaussian_q_batch",
     "fit_gaussian_forward_kl",
     "kl_forward_gaussian",
+    "em_bound_slice",
 ]
 
 N_NODES = 64  # Gauss-Hermite nodes: exact for polynomial log p(x, z) of degree < 128
@@ -524,3 +525,31 @@ def kl_forward_gaussian(model, x, mu, sigma):
     log_post = model.log_p_xz_on_grid(x)[0] - model.log_p_x(x)[0]
     integrand = np.where(density[0] > 0, density[0] * (log_post - log_normal(grid, mu, sigma)), 0.0)
     return float(np.trapezoid(integrand, grid))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# EM as minorize-maximize: the bound as a function of theta
+# ---------------------------------------------------------------------------------------------------------------
+def em_bound_slice(X, resp, theta_old, theta_new, ts):
+    """log p(X; theta(t)) and the bound ELBO(q, theta(t)) along a path from theta_old (t = 0) to theta_new (t = 1).
+
+    q is fixed at ``resp`` (the E-step's responsibilities at theta_old), so the bound touches the log-likelihood
+    at t = 0; when theta_new is the exact M-step for ``resp``, the bound's maximum along the path is at t = 1.
+    The path interpolates the means linearly, the log-weights (then renormalized) and the covariances' Cholesky
+    factors, so every theta(t) is a valid mixture, also for t outside [0, 1].
+    X : (n, D). resp : (n, K). theta_old, theta_new : (weights (K,), means (K, D), covs (K, D, D)). ts : (m,).
+    Returns (log_lik, bound), each (m,), in nats per data point.
+    """
+    from lvmlib import mixtures
+
+    (w0, m0, c0), (w1, m1, c1) = theta_old, theta_new
+    l0, l1 = np.linalg.cholesky(c0), np.linalg.cholesky(c1)
+    log_lik, bound = [], []
+    for t in _checks.as_float_array(ts, "ts", ndim=1):
+        log_w = (1 - t) * np.log(w0) + t * np.log(w1)
+        theta = (np.exp(log_w - logsumexp(log_w)), m0 + t * (m1 - m0), None)
+        chol = l0 + t * (l1 - l0)
+        theta = (theta[0], theta[1], chol @ np.swapaxes(chol, -1, -2))
+        log_lik.append(mixtures.log_likelihood(X, *theta))
+        bound.append(mixtures.elbo(X, resp, *theta))
+    return np.array(log_lik), np.array(bound)
