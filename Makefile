@@ -7,31 +7,22 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-# The CPU build of PyTorch is installed first so that pip does not pull a multi-GB CUDA build.
-# Elsewhere, e.g.: make course TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
-TORCH  ?= torch==2.13.0
+# tools/course.py does the work (it also runs without make, on Windows too); TORCH, if set, overrides the
+# PyTorch requirement, e.g. make course TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
+export TORCH
 # Fixed thread counts: the last digits of BLAS and torch results depend on them.
 THREADS := OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 PYDEVD_DISABLE_FILE_VALIDATION=1
-STAMP  := $(VENV)/.installed
 
-.PHONY: setup course test lint notebooks bench clean
+.PHONY: setup course test lint notebooks bench site clean
 
-setup: $(STAMP)
+setup:
+	$(PYTHON) tools/course.py setup
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e ".[test]"
-	@touch $@
+course:
+	$(PYTHON) tools/course.py lab
 
-course: setup
-	$(THREADS) $(VENV)/bin/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=notebooks \
-		$$( [ "$$(id -u)" = 0 ] && echo --allow-root ) notebooks/00_start_here.ipynb
-
-test: setup
-	$(PY) tools/ensure_browser.py
-	$(THREADS) $(PY) -m pytest $(PYTEST_ARGS)
+test:
+	$(PYTHON) tools/course.py test $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check lvmlib tests notebooks tools bench
@@ -40,8 +31,11 @@ notebooks: setup
 	$(THREADS) $(PY) tools/execute_notebooks.py notebooks/*.ipynb
 	$(PY) tools/readme_figures.py
 
+site: setup
+	$(PY) tools/build_site.py
+
 bench: setup
 	$(THREADS) $(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache screenshots
+	rm -rf $(VENV) .pytest_cache screenshots build dist

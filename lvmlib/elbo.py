@@ -170,7 +170,8 @@ def _prepare_gaussian(model, x, mu, sigma):
     x = model._as_x(x)
     mu = _checks.as_float_array(mu, "mu")
     sigma = _checks.positive(sigma, "sigma")
-    shape = np.broadcast_shapes(mu.shape, sigma.shape, (x.shape[0], model.d_z))
+    shape = _checks.broadcast_shapes({"mu": mu.shape, "sigma": sigma.shape,
+                                      "(n_data, d_z) of x": (x.shape[0], model.d_z)})
     return x, np.broadcast_to(mu, shape), np.broadcast_to(sigma, shape)
 
 
@@ -420,6 +421,7 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     tol = float(_checks.positive(tol, "tol"))
     phi = np.array([float(_checks.as_float_array(mu0, "mu0", ndim=0)),
                     float(_checks.as_float_array(log_sigma0, "log_sigma0", ndim=0))])
+    _checks.in_range(phi[1], "log_sigma0", -20.0, 20.0)  # exp(800) = inf would surface as "z contains NaN"
     elbo, grad = _elbo_and_grad(model, x, phi, n_nodes)
     history = [(*phi, elbo)]
     converged = False

@@ -53,7 +53,8 @@ def time_enumeration(ds, d_x, rng, n_data=1, repeats=1, repeat_below=np.inf, pro
     if max(ds) > BinaryLatentModel.max_d:
         raise ValueError(f"ds goes up to d = {max(ds)}, but enumeration is limited to d <= "
                          f"{BinaryLatentModel.max_d}; extrapolate with fit_growth instead.")
-    repeats = _checks.positive_int(repeats, "repeats")
+    repeats = _checks.positive_int(repeats, "repeats", maximum=1000)
+    n_data = _checks.positive_int(n_data, "n_data", maximum=100_000)
     d_x = _checks.positive_int(d_x, "d_x")
     seconds, values = [], []
     iterator = ds
@@ -123,8 +124,11 @@ def seconds_to_years(seconds):
 
 
 def enumeration_size(d, n_data=1):
-    """Number of log p(x, z) terms of an exact sum over z in {0,1}^d for ``n_data`` points (a Python int)."""
-    d = _checks.positive_int(d, "d")
+    """Number of log p(x, z) terms of an exact sum over z in {0,1}^d for ``n_data`` points (a Python int).
+
+    d : 1 <= d <= 100_000 (2^d then has ~30,000 digits). n_data : 1 <= n_data <= 1e7.
+    """
+    d = _checks.positive_int(d, "d", maximum=100_000)
     return (2**d) * _checks.positive_int(n_data, "n_data")
 
 
@@ -260,6 +264,6 @@ def log_p_x_grid(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
 
 
 def grid_points_needed(m, d_z):
-    """Number of grid points m^d_z (a Python int, exact for any size)."""
+    """Number of grid points m^d_z (a Python int, exact for any size). 2 <= m <= 1e7, 1 <= d_z <= 10_000."""
     m = _checks.positive_int(m, "m", minimum=2)
-    return m ** _checks.positive_int(d_z, "d_z")
+    return m ** _checks.positive_int(d_z, "d_z", maximum=10_000)

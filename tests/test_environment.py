@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _pyproject_requirements():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return set(project["dependencies"]) | set(project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    return set(project["dependencies"]).union(*(set(extras[name]) for name in ("course", "test", "site")))
 
 
 def _environment_pip_requirements():
@@ -26,7 +27,12 @@ def _environment_pip_requirements():
 def test_environment_yml_and_pyproject_list_the_same_packages():
     requirements, editable = _environment_pip_requirements()
     assert requirements == _pyproject_requirements()
-    assert editable == ['-e ".[test]"']
+    assert editable == ['-e ".[course,test,site]"']
+
+
+def test_the_library_itself_does_not_require_jupyterlab():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(r.startswith("jupyterlab") for r in project["dependencies"])
 
 
 def test_environment_yml_pins_the_python_version_the_course_is_tested_on():

@@ -118,6 +118,8 @@ def continuous_update(mu, log_sigma, x=2.0, mode="exact", n_samples=100, seed=0,
     Returns :class:`ContinuousState`.
     """
     _check_mode(mode)
+    mu, x = _checks.finite_scalar(mu, "mu"), _checks.finite_scalar(x, "x")
+    log_sigma = _checks.in_range(log_sigma, "log_sigma", -20.0, 20.0)  # sigma = exp(log_sigma) stays finite
     x_arr = np.array([[float(x)]])
     if model is None:
         model, log_px, posterior = _default_truth(float(x))
@@ -195,6 +197,8 @@ def discrete_update(w_a, w_b, w_c, x1=-0.5, x2=1.0, mode="exact", n_samples=100,
     Returns :class:`DiscreteState`.
     """
     _check_mode(mode)
+    if mode == "Monte Carlo":  # S = 0 samples would average nothing (a NaN estimate)
+        n_samples = _checks.positive_int(n_samples, "n_samples", maximum=100_000)
     model = three_cluster_mixture() if model is None else model
     x = np.array([[x1, x2]], dtype=float)
     q = discrete_q(w_a, w_b, w_c)
