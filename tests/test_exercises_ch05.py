@@ -142,8 +142,9 @@ def test_step3_descending_and_frozen_fits_are_named(capsys):
 
 def test_capstone_with_one_buggy_step_fails_only_that_step(capsys):
     verdicts = ch05.capstone.check(reparameterize=reparameterize, elbo_estimate=entropy_flipped, fit=fit)
-    assert verdicts == {"reparameterize": True, "elbo_estimate": False, "fit": True}
-    assert "1 of 3" not in capsys.readouterr().out  # 2 of 3 correct
+    out = capsys.readouterr().out
+    assert verdicts == {"reparameterize": True, "elbo_estimate": False, "fit": True}, out
+    assert "2 of 3 steps correct" in out and "you added log q(z) instead of subtracting it" in out
     stubs = ch05.capstone.check()
     assert set(stubs.values()) == {None}
 
@@ -164,5 +165,6 @@ def test_try_this_answers_are_computed(capsys):
         for key in try_this.answers:
             try_this.reveal(key)
             assert f"Try this {key}:" in capsys.readouterr().out
-    ch05.try_discrete.reveal("1")
-    assert "the KL is 0.0e+00" in capsys.readouterr().out or "e-1" in capsys.readouterr().out
+    ch05.try_discrete.reveal("1")  # the E-step closes the gap to rounding
+    out = capsys.readouterr().out
+    assert abs(float(out.split("the KL is ")[1].split(". ")[0])) < 1e-12, out
