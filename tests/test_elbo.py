@@ -292,3 +292,25 @@ def test_batched_fit_matches_the_per_point_fit():
         assert abs(history[-1, i] - fit.elbo) < 1e-3, (i, history[-1, i], fit.elbo)
     with pytest.raises(ValueError, match="n_steps must be"):
         E.fit_gaussian_q_batch(model, x, n_steps=0)
+
+
+def test_em_bound_slice_is_a_minorizer_maximized_by_the_m_step():
+    from scipy.stats import multivariate_normal
+
+    from lvmlib import mixtures
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(-2, 1, (40, 2)), rng.normal(2, 0.5, (60, 2))])
+    theta_old = (np.array([0.3, 0.7]), np.array([[-1.0, 0.0], [1.0, 1.0]]), np.array([np.eye(2), 2 * np.eye(2)]))
+    # E-step written out with scipy, independently of lvmlib
+    dens = np.column_stack([w * multivariate_normal(m, c).pdf(X) for w, m, c in zip(*theta_old, strict=True)])
+    resp = dens / dens.sum(axis=1, keepdims=True)
+    theta_new = mixtures.m_step(X, resp, reg_covar=0.0)
+    ts = np.linspace(-0.5, 1.5, 41)
+    log_lik, bound = E.em_bound_slice(X, resp, theta_old, theta_new, ts)
+    assert np.all(bound <= log_lik + 1e-12)
+    np.testing.assert_allclose(log_lik[10], np.mean(np.log(dens.sum(axis=1))), atol=1e-12)  # t = 0: theta_old
+    np.testing.assert_allclose(bound[10], log_lik[10], atol=1e-10)  # the bound touches at theta_old
+    assert int(np.argmax(bound)) == 30  # t = 1: the exact M-step maximizes the bound
+    dens_new = np.column_stack([w * multivariate_normal(m, c).pdf(X) for w, m, c in zip(*theta_new, strict=True)])
+    np.testing.assert_allclose(log_lik[30], np.mean(np.log(dens_new.sum(axis=1))), atol=1e-10)
