@@ -10,7 +10,9 @@ Chapter 03 measures three exact routes and shows where each one stops:
 - the posterior and the gradient identity grad_theta log p(x) = E_{p(z|x)}[grad_theta log p(x, z)]:
   :func:`log_posterior_enumeration`, :func:`grad_log_p_x_W` and :func:`finite_difference_grad`.
 
-The chapter's explorer (a 1-D grid quadrature of log p(x)) lives in :mod:`lvmlib.widgets.grid_explorer`.
+The chapter's explorer (a 1-D grid quadrature of log p(x), with its 2-D cost) lives in
+:mod:`lvmlib.widgets.grid_explorer`; the Laplace approximation and adaptive Gauss-Hermite quadrature, which
+approximate log p(x) from the posterior's mode and curvature, live in :mod:`lvmlib.laplace`.
 
 Shapes: ``x`` is (n_data, d_x); grids over z are (m,) per axis; log-densities come back as (n_data,).
 """
