@@ -168,6 +168,15 @@ def chol(value, name, d=None):
     return arr
 
 
+def model(value, name="model", needs=("d_z", "log_p_xz")):
+    """Require an object with the attributes ``needs`` (a latent variable model of lvmlib.examples, or your own)."""
+    missing = [attr for attr in needs if not hasattr(value, attr)]
+    if missing:
+        raise InputTypeError(f"{name} must be a latent variable model with {', '.join(needs)} (e.g. "
+                             f"lvmlib.examples.NonlinearModel1D()), got {_describe(value)}.")
+    return value
+
+
 def generator(rng, name="rng"):
     """Require an explicit ``numpy.random.Generator`` (the library never draws from global state)."""
     if not isinstance(rng, np.random.Generator):

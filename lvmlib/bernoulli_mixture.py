@@ -226,7 +226,7 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     K = _checks.positive_int(n_components, "n_components")
     if K > n:
         raise ValueError(f"Expected n_data >= n_components but got n_data = {n}, n_components = {K}.")
-    alpha = float(_checks.as_float_array(alpha, "alpha"))
+    alpha = _checks.finite_scalar(alpha, "alpha")
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}.")
     max_iter = _checks.positive_int(max_iter, "max_iter")

@@ -118,6 +118,9 @@ def kl_discrete(q, log_p):
     """
     q = _checks.probabilities(q, "q")
     log_p = _checks.as_float_array(log_p, "log_p", allow_neg_inf=True)
+    if np.any(log_p > 1e-9):
+        raise ValueError(f"log_p must be <= 0 (log-probabilities), got maximum {log_p.max():.4g}; normalize it with "
+                         "logspace.normalize_log.")
     _checks.broadcast_shapes({"q": q.shape, "log_p": log_p.shape})
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(q > 0, q * (np.log(q) - log_p), 0.0)

@@ -52,7 +52,7 @@ __all__ = [
 # from log-weights to estimates
 # ---------------------------------------------------------------------------------------------------------------
 def _as_log_w(log_w):
-    log_w = np.asarray(log_w, dtype=float)
+    log_w = _checks.as_numeric(log_w, "log_w").astype(float)
     if log_w.ndim < 2:
         raise ValueError(f"log_w must have shape (..., k, n_data) (the k samples on axis -2), got shape {log_w.shape}; "
                          "use log_w[:, None] for a single data point.")
@@ -66,8 +66,8 @@ def log_importance_weights(log_p_xz, log_q_z):
 
     log_p_xz, log_q_z : arrays of the same shape, e.g. (k, n_data). Returns that shape.
     """
-    log_p_xz = np.asarray(log_p_xz, dtype=float)
-    log_q_z = np.asarray(log_q_z, dtype=float)
+    log_p_xz = _checks.as_float_array(log_p_xz, "log_p_xz", allow_neg_inf=True)
+    log_q_z = _checks.as_float_array(log_q_z, "log_q_z")
     if log_p_xz.shape != log_q_z.shape:
         raise ValueError(f"log_p_xz and log_q_z must have the same shape (one entry per sample and data point), "
                          f"got {log_p_xz.shape} and {log_q_z.shape}.")

@@ -10,7 +10,9 @@ Chapter 03 measures three exact routes and shows where each one stops:
 - the posterior and the gradient identity grad_theta log p(x) = E_{p(z|x)}[grad_theta log p(x, z)]:
   :func:`log_posterior_enumeration`, :func:`grad_log_p_x_W` and :func:`finite_difference_grad`.
 
-The chapter's explorer (a 1-D grid quadrature of log p(x)) lives in :mod:`lvmlib.widgets.grid_explorer`.
+The chapter's explorer (a 1-D grid quadrature of log p(x), with its 2-D cost) lives in
+:mod:`lvmlib.widgets.grid_explorer`; the Laplace approximation and adaptive Gauss-Hermite quadrature, which
+approximate log p(x) from the posterior's mode and curvature, live in :mod:`lvmlib.laplace`.
 
 Shapes: ``x`` is (n_data, d_x); grids over z are (m,) per axis; log-densities come back as (n_data,).
 """
@@ -213,7 +215,7 @@ def _check_grid(m, d_z, n_data, max_points):
 def grid_1d(lo, hi, m):
     """m equally spaced points on [lo, hi], shape (m,); m must be >= 2 and lo < hi."""
     _check_grid(m, 1, 1, np.inf)
-    lo, hi = float(lo), float(hi)
+    lo, hi = _checks.finite_scalar(lo, "lo"), _checks.finite_scalar(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}.")
     return np.linspace(lo, hi, int(m))
@@ -248,7 +250,7 @@ def log_p_x_grid(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
     """
     x = _checks.as_float_array(x, "x")
     n_data = x.shape[0] if x.ndim >= 1 else 1
-    d_z = int(model.d_z)
+    d_z = int(_checks.model(model).d_z)
     _check_grid(m, d_z, n_data, max_points)
     z1 = grid_1d(lo, hi, m)
     if d_z == 1:

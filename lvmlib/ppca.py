@@ -132,6 +132,8 @@ def n_active_directions(eigenvalues, d_z, sigma2):
 def _check_eigenvalues(eigenvalues):
     """Eigenvalues of a covariance, sorted descending: finite, 1-D, and >= 0 up to rounding (tiny negatives -> 0)."""
     lam = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
+    if lam.size < 2:
+        raise ValueError(f"eigenvalues must hold D >= 2 values (one per data dimension), got {lam.size}.")
     if lam.size and lam[-1] < -1e-10 * max(lam[0], 1.0):
         raise ValueError(f"eigenvalues must be >= 0 (they are variances of a covariance matrix), got minimum "
                          f"{lam[-1]:.4g}; pass the eigenvalues of a sample covariance (e.g. from covariance_eigen).")

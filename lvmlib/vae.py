@@ -104,6 +104,7 @@ class VAEConfig:
     beta: float = 1.0
 
     def __post_init__(self):
+        _check_config_types(self)
         for name in ("d_x", "d_z", "d_hidden"):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < 1:
@@ -146,6 +147,7 @@ class Decoder(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------
 def reparameterize(mu, log_var, n_samples, generator):
     """z = mu + sigma * eps with eps ~ N(0, I): returns (n_samples, n_data, d_z), differentiable in mu, log_var."""
+    _check_generator(generator, mu.device)  # never torch's global generator
     eps = torch.randn((n_samples, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * log_var) * eps
 
@@ -575,6 +577,7 @@ class LinearVAE(nn.Module):
 
     def __init__(self, d_x, d_z, x_mean, rng, sigma2=None):
         super().__init__()
+        _check_linear_vae_args(d_x, d_z, x_mean, rng, sigma2)
         if sigma2 is not None and not sigma2 > 0:
             raise ValueError(f"sigma2 must be > 0 (or None to learn it), got {sigma2!r}.")
         init = lambda *shape: nn.Parameter(torch.as_tensor(0.1 * rng.standard_normal(shape)))
@@ -789,3 +792,25 @@ def _load_state(model, state, path):
         raise ValueError(f"{path}: the weights do not fit its config (missing keys {missing}, unexpected keys "
                          f"{unexpected}, wrong shapes {wrong}); re-save it with save_checkpoint.")
     model.load_state_dict(state)
+
+
+def _check_config_types(config):
+    """VAEConfig's fields: whole numbers 1..1e6 for the sizes, a finite number for beta (messages name the field)."""
+    for name in ("d_x", "d_z", "d_hidden"):  # values below 1 are refused by __post_init__'s own message
+        setattr(config, name, _checks.positive_int(getattr(config, name), name, minimum=-MAX_SAMPLES,
+                                                   maximum=MAX_SAMPLES))
+    if not isinstance(config.likelihood, str):
+        raise _checks.InputTypeError(f"likelihood must be one of {LIKELIHOODS}, got {config.likelihood!r}.")
+    if isinstance(config.beta, bool) or _checks.as_numeric(config.beta, "beta").shape != ():
+        raise _checks.InputTypeError(f"beta must be a single number > 0, got {config.beta!r}.")
+    config.beta = float(config.beta)
+
+
+def _check_linear_vae_args(d_x, d_z, x_mean, rng, sigma2):
+    d_x = _checks.positive_int(d_x, "d_x", maximum=MAX_SAMPLES)
+    _checks.positive_int(d_z, "d_z", maximum=d_x)
+    if np.shape(_checks.as_float_array(x_mean, "x_mean")) != (d_x,):
+        raise ValueError(f"x_mean must have shape (d_x,) = ({d_x},), got {np.shape(x_mean)}.")
+    _checks.generator(rng)
+    if sigma2 is not None:
+        _checks.positive(_checks.finite_scalar(sigma2, "sigma2"), "sigma2")

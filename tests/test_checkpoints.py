@@ -165,3 +165,26 @@ def test_default_initialization_does_not_touch_torch_global_generator():
     torch.manual_seed(999)  # another global seed: the documented default (seed 0) gives the same weights
     b = vae.VAE(config, device="cpu")
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("kwargs, kind, message", [
+    ({"d_x": "a"}, TypeError, "^d_x must be a whole number, got str"),
+    ({"d_x": 1e300}, ValueError, "^d_x must be <= 1e\\+06"),
+    ({"beta": None}, TypeError, "^beta must be a number"),
+    ({"likelihood": None}, TypeError, "^likelihood must be one of"),
+])
+def test_vae_config_names_the_field(kwargs, kind, message):
+    with pytest.raises(kind, match=message):
+        vae.VAEConfig(**kwargs)
+
+
+def test_linear_vae_checks_its_arguments():
+    with pytest.raises(TypeError, match="^rng must be a numpy.random.Generator"):
+        vae.LinearVAE(4, 2, np.zeros(4), None)
+    with pytest.raises(ValueError, match=r"^x_mean must have shape \(d_x,\) = \(4,\)"):
+        vae.LinearVAE(4, 2, np.zeros(3), np.random.default_rng(0))
+
+
+def test_reparameterize_refuses_the_global_generator():
+    with pytest.raises(TypeError, match="^generator must be a torch.Generator"):
+        vae.reparameterize(torch.zeros(2, 2), torch.zeros(2, 2), 3, None)

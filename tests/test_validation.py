@@ -300,3 +300,55 @@ def test_mixture_cholesky_factors_are_checked():
     with pytest.raises(ValueError, match="chols must be lower-triangular .* was a covariance passed"):
         mixtures.e_step(X, model.weights, model.means, model.covs)  # covariances passed as factors
     np.testing.assert_allclose(mixtures.log_joint(X, model.weights, model.means, model.chols), model.log_p_xz(X))
+
+
+def test_fuzz_findings_name_the_parameter():
+    """Found by tools/fuzz_validation.py: each used to end in an AttributeError or a numpy message."""
+    from lvmlib import bernoulli_mixture, elbo, estimators, marginal, ppca
+    from lvmlib.widgets import elbo_explorer
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="^model must be a latent variable model with d_z"):
+        elbo.elbo_gaussian(2.0, [[1.0]], 0.0, 1.0)
+    with pytest.raises(TypeError, match="^model must be a latent variable model"):
+        marginal.log_p_x_grid(np.zeros(3), [[1.0]], -5, 5, 11)
+    with pytest.raises(ValueError, match=r"mu and sigma must broadcast to \(..., n_data, d_z\) = \(..., 1, 1\)"):
+        elbo.elbo_monte_carlo(NonlinearModel1D(), [[1.0]], np.zeros((2, 3, 4)), 1.0, 5, rng)
+    with pytest.raises(ValueError, match="^sigma must be <= 1e10"):
+        elbo.iwae_bound(NonlinearModel1D(), [[1.0]], 0.0, 1e300, 4, rng)
+    with pytest.raises(TypeError, match="^lo must be a number"):
+        marginal.log_p_x_grid(NonlinearModel1D(), [[1.0]], None, 5, 11)
+    with pytest.raises(ValueError, match=r"^tol must be a single number"):
+        elbo.fit_gaussian_q(NonlinearModel1D(), [[1.0]], tol=np.zeros(3))
+    with pytest.raises(ValueError, match=r"^alpha must be a single number"):
+        bernoulli_mixture.fit_bernoulli_mixture(np.zeros((4, 2)), 2, rng, alpha=[1.0, 2.0])
+    with pytest.raises(TypeError, match="^log_w must be a number"):
+        estimators.effective_sample_size("abc")
+    with pytest.raises(TypeError, match="^w_b must be a number"):
+        elbo_explorer.discrete_update(0.3, "abc", 0.4)
+    with pytest.raises(TypeError, match="^title must be a string or None"):
+        readout_html({"a": ("a", 1.0)}, title=np.zeros(2))
+    with pytest.raises(ValueError, match="^eigenvalues must hold D >= 2 values"):
+        ppca.mle_sigma2(np.array([]), 1)
+    with pytest.raises(ValueError, match=r"^log_p must be <= 0 \(log-probabilities\)"):  # gave KL = -1e300
+        D.kl_discrete([0.5, 0.5], [1e300, 0.0])
+
+
+def test_second_fuzz_round_findings():
+    from lvmlib import elbo, estimators
+    from lvmlib.examples import three_cluster_mixture
+    from lvmlib.widgets.grid_explorer import grid_explorer_state
+
+    with pytest.raises(ValueError, match=r"^z holds values too large for this model \(\|z\| up to 1e\+300\)"):
+        estimators.log_weights_gaussian(NonlinearModel1D(), [[2.0]], 1e300, 1.0, 5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^L must lie in \[0, 1000\]"):  # was "mu contains NaN"
+        grid_explorer_state(2.0, 21, 1e300)
+    with pytest.raises(ValueError, match=r"^m must be <= 1e\+06"):  # was "Maximum allowed size exceeded"
+        grid_explorer_state(2.0, 1e300, 5.0)
+    with pytest.raises(ValueError, match="^q must have 3 probabilities"):  # was IndexError
+        elbo.elbo_discrete(three_cluster_mixture(), np.zeros((1, 2)), 1.0)
+    with pytest.raises(TypeError, match="^slider label must be a string"):  # was a traitlets TraitError
+        slider(None, -1.0, 1.0, 0.0, 0.1)
+    with pytest.raises(ValueError, match="^sigma_x must be a single number"):
+        LinearGaussian(sigma_x=[1.0, 2.0])
+    assert NonlinearModel1D().log_p_x(np.zeros(0)).shape == (0,)
