@@ -13,7 +13,7 @@ export TORCH
 # Fixed thread counts: the last digits of BLAS and torch results depend on them.
 THREADS := OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: setup course test lint notebooks bench clean
+.PHONY: setup course test lint notebooks bench site clean
 
 setup:
 	$(PYTHON) tools/course.py setup
@@ -31,8 +31,11 @@ notebooks: setup
 	$(THREADS) $(PY) tools/execute_notebooks.py notebooks/*.ipynb
 	$(PY) tools/readme_figures.py
 
+site: setup
+	$(PY) tools/build_site.py
+
 bench: setup
 	$(THREADS) $(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache screenshots
+	rm -rf $(VENV) .pytest_cache screenshots build dist

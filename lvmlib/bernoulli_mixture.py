@@ -113,7 +113,9 @@ class BernoulliMixture:
 
         The exact mode over all 2^n_missing completions is itself a hard search, because the components do not
         agree; the candidates here are each component's own mode (probs[k] > 0.5 on the missing pixels), which
-        are then scored exactly under the whole mixture.
+        are then scored exactly under the whole mixture. The best candidate is often the best completion, but the
+        2nd and 3rd candidates are NOT the 2nd and 3rd best completions: completions that mix the components'
+        modes usually rank far above them. :func:`top_completions` ranks all completions by brute force.
 
         Parameters
         ----------
@@ -170,6 +172,22 @@ def log_p_completions(model, x, observed):
     return images, model.log_p_x(images)
 
 
+def top_completions(model, x, observed, top=5):
+    """The ``top`` most probable completions of one image by brute force, and p(x_mis | x_obs) for each.
+
+    Ranks all 2^n_missing completions (at most ``MAX_MISSING`` missing pixels) by
+    log p(x_mis | x_obs) = log p(x_obs, x_mis) - log p(x_obs), with log p(x_obs) the logsumexp over all of them.
+
+    Returns
+    -------
+    images : array (top, D), best first. log_p : array (top,), log p(x_mis | x_obs) in nats.
+    """
+    top = _checks.positive_int(top, "top")
+    images, log_p = log_p_completions(model, x, observed)
+    order = np.argsort(-log_p, kind="stable")[:top]
+    return images[order], log_p[order] - logsumexp(log_p)
+
+
 @dataclass
 class EMResult:
     """A fitted mixture with the history of its objective (mean log p(x) + log prior / n per image, nats)."""
@@ -194,7 +212,7 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     x : array (n_data, D), binary. n_components : K >= 1, at most n_data.
     rng : numpy Generator (picks the K data points each run's components start from, one run after the other).
     alpha : pseudo-count >= 0 (0 is plain maximum likelihood, which can put probs at 0 or 1).
-    n_init : number of EM runs, >= 1.
+    n_init : number of EM runs, 1 <= n_init <= 1000. tol : finite, >= 0.
 
     Returns
     -------
@@ -208,11 +226,12 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     K = _checks.positive_int(n_components, "n_components")
     if K > n:
         raise ValueError(f"Expected n_data >= n_components but got n_data = {n}, n_components = {K}.")
-    alpha = float(_checks.as_float_array(alpha, "alpha"))
+    alpha = _checks.finite_scalar(alpha, "alpha")
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}.")
     max_iter = _checks.positive_int(max_iter, "max_iter")
-    runs = [_em_run(x, K, rng, alpha, max_iter, tol) for _ in range(_checks.positive_int(n_init, "n_init"))]
+    tol, n_init = _checks.tolerance(tol, "tol"), _checks.positive_int(n_init, "n_init", maximum=1000)
+    runs = [_em_run(x, K, rng, alpha, max_iter, tol) for _ in range(n_init)]
     return max(runs, key=lambda run: run.history[-1])
 
 

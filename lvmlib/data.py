@@ -45,8 +45,10 @@ def _restore(name):
 
 def data_path(name, data_dir=None):
     """Path of a shipped data file after checking it exists and its sha256 matches ``SHA256[name]``."""
-    if name not in SHA256:
+    if not isinstance(name, str) or name not in SHA256:
         raise ValueError(f"name must be one of {sorted(SHA256)}, got {name!r}.")
+    if data_dir is not None and not isinstance(data_dir, (str, Path)):
+        raise TypeError(f"data_dir must be None or a folder path (str or pathlib.Path), got {type(data_dir).__name__}.")
     path = Path(data_dir or DATA_DIR) / name
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing. {_restore(name)}")
@@ -70,8 +72,16 @@ def _load_images(name, data_dir):
 
 
 def binarize(images, threshold):
-    """Binary pixels: 1.0 where ``images > threshold`` else 0.0, same shape as ``images``."""
-    return (np.asarray(images) > threshold).astype(float)
+    """Binary pixels: 1.0 where ``images > threshold`` else 0.0, same shape as ``images`` (finite numbers)."""
+    from lvmlib import _checks
+
+    return (_checks.as_float_array(images, "images") > _checks.finite_scalar(threshold, "threshold")).astype(float)
+
+
+def _check_flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
 
 
 def load_digits(binarized=True, data_dir=None):
@@ -80,6 +90,7 @@ def load_digits(binarized=True, data_dir=None):
     Returns images of shape (1797, 8, 8) and labels (1797,). Pixel intensities run 0..16; with
     ``binarized=True`` pixels above 8 become 1.0 and the rest 0.0.
     """
+    binarized = _check_flag(binarized, "binarized")
     images, labels = _load_images("digits_8x8.npz", data_dir)
     return (binarize(images, 8) if binarized else images.astype(float)), labels.astype(int)
 
@@ -90,6 +101,7 @@ def load_mnist_subset(binarized=True, data_dir=None):
     Returns images of shape (5000, 28, 28) and labels (5000,). Intensities run 0..255; with ``binarized=True``
     pixels above 127 become 1.0, else intensities are scaled to [0, 1].
     """
+    binarized = _check_flag(binarized, "binarized")
     images, labels = _load_images("mnist_5k.npz", data_dir)
     return (binarize(images, 127) if binarized else images / 255.0), labels.astype(int)
 
@@ -100,6 +112,7 @@ def load_mnist_full(download=False, root="~/.cache/lvmlib", binarized=True):
     Falls back to :func:`load_mnist_subset` with a printed explanation when ``download`` is False, torchvision
     is not installed, or the download fails. Returns (images (n, 28, 28), labels (n,)).
     """
+    download, binarized = _check_flag(download, "download"), _check_flag(binarized, "binarized")
     if not download:
         print("load_mnist_full: download=False, using the shipped 5,000-image subset.")
         return load_mnist_subset(binarized)

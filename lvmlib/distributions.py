@@ -24,6 +24,7 @@ def log_normal(x, mu, sigma):
     """
     x, mu = _checks.as_float_array(x, "x"), _checks.as_float_array(mu, "mu")
     sigma = _checks.positive(sigma, "sigma")
+    _checks.broadcast_shapes({"x": x.shape, "mu": mu.shape, "sigma": sigma.shape})
     return -0.5 * LOG_2PI - np.log(sigma) - 0.5 * ((x - mu) / sigma) ** 2
 
 
@@ -56,7 +57,8 @@ def log_mvn(x, mu, chol):
     ----------
     x : array of shape (n, d).
     mu : array of shape (d,).
-    chol : lower-triangular array of shape (d, d), e.g. from :func:`cholesky`.
+    chol : lower-triangular array of shape (d, d) with a positive diagonal, e.g. from :func:`cholesky` (the factor
+        L of the covariance L L^T, not the covariance itself).
 
     Returns
     -------
@@ -68,6 +70,7 @@ def log_mvn(x, mu, chol):
     if mu.shape != (d,) or np.shape(chol) != (d, d):
         raise ValueError(f"x (n, d), mu (d,) and chol (d, d) disagree: got x {x.shape}, mu {mu.shape}, "
                          f"chol {np.shape(chol)}.")
+    chol = _checks.chol(chol, "chol", d)
     diff = x - mu
     y = solve_triangular(chol, diff.T, lower=True)  # (d, n): L^{-1}(x - mu)
     log_det = 2.0 * np.log(np.diag(chol)).sum()
@@ -84,7 +87,8 @@ def log_bernoulli(x, logits):
     x = _checks.as_float_array(x, "x")
     if np.any((x < 0) | (x > 1)):
         raise ValueError("x must lie in [0, 1] for a Bernoulli model; binarize or rescale the data.")
-    logits = np.asarray(logits, dtype=float)
+    logits = _checks.as_float_array(logits, "logits")
+    _checks.broadcast_shapes({"x": x.shape, "logits": logits.shape})
     return (x * logits - np.logaddexp(0.0, logits)).sum(axis=-1)
 
 
@@ -99,8 +103,11 @@ def kl_normal(mu_q, sigma_q, mu_p, sigma_p):
     mu_q, mu_p = _checks.as_float_array(mu_q, "mu_q"), _checks.as_float_array(mu_p, "mu_p")
     sigma_q = _checks.positive(sigma_q, "sigma_q")
     sigma_p = _checks.positive(sigma_p, "sigma_p")
-    ratio = (sigma_q / sigma_p) ** 2
-    return 0.5 * (ratio + ((mu_q - mu_p) / sigma_p) ** 2 - 1.0 - np.log(ratio))
+    _checks.broadcast_shapes({"mu_q": mu_q.shape, "sigma_q": sigma_q.shape, "mu_p": mu_p.shape,
+                              "sigma_p": sigma_p.shape})
+    log_ratio = 2.0 * (np.log(sigma_q) - np.log(sigma_p))  # log space: (1 / 1e300)^2 underflows, its log does not
+    with np.errstate(over="ignore"):  # an overflow here means the true KL exceeds the float range
+        return 0.5 * (np.exp(log_ratio) + ((mu_q - mu_p) / sigma_p) ** 2 - 1.0 - log_ratio)
 
 
 def kl_discrete(q, log_p):
@@ -110,7 +117,11 @@ def kl_discrete(q, log_p):
     log_p : log-probabilities, shape broadcastable to q.
     """
     q = _checks.probabilities(q, "q")
-    log_p = np.asarray(log_p, dtype=float)
+    log_p = _checks.as_float_array(log_p, "log_p", allow_neg_inf=True)
+    if np.any(log_p > 1e-9):
+        raise ValueError(f"log_p must be <= 0 (log-probabilities), got maximum {log_p.max():.4g}; normalize it with "
+                         "logspace.normalize_log.")
+    _checks.broadcast_shapes({"q": q.shape, "log_p": log_p.shape})
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(q > 0, q * (np.log(q) - log_p), 0.0)
     return terms.sum(axis=-1)

@@ -32,10 +32,27 @@ def _version_tuple(text):
     return tuple(parts)
 
 
+def _check_required(required):
+    """``required`` as a {package name: minimum version like "2.0"} dict, or a ValueError/TypeError saying why."""
+    if not isinstance(required, dict):
+        raise TypeError(f"required must be a dict {{package: minimum version}}, e.g. {{'numpy': '2.0'}}, "
+                        f"got {type(required).__name__}.")
+    for name, minimum in required.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise ValueError(f"required has a bad package name {name!r}; use names like 'numpy'.")
+        if not isinstance(minimum, str) or not re.fullmatch(r"[0-9]+(\.[0-9]+)*", minimum):
+            raise ValueError(f"required[{name!r}] must be a version string like '2.0', got {minimum!r}.")
+    return required
+
+
 def check_environment(required=None):
-    """Return a list of (package, ok, message), one per required package and one for Python itself."""
+    """Return a list of (package, ok, message), one per required package and one for Python itself.
+
+    required : None (the course's own requirements) or a dict {package: minimum version string}.
+    """
+    required = course_requirements() if required is None else _check_required(required)
     report = [("python", sys.version_info >= (3, 10), f"Python {sys.version.split()[0]} (3.10 or newer needed)")]
-    for name, minimum in (required or course_requirements()).items():
+    for name, minimum in required.items():
         try:
             version = metadata.version(name.replace("_", "-"))
         except metadata.PackageNotFoundError:

@@ -13,7 +13,13 @@ k -> infinity (or for q = p(z|x), where every weight equals p(x)).
 
 - naive uniform sampling over a finite Z: q(z) = 1/|Z|, so log w = log |Z| + log p(x, z);
 - prior sampling: q(z) = p(z), so log w = log p(x | z);
-- Gaussian importance sampling: q(z) = N(mu_q, diag(sigma_q^2)), per data point.
+- Gaussian importance sampling: q(z) = N(mu_q, diag(sigma_q^2)), per data point;
+- a mixture of Gaussians as the proposal (e.g. a "defensive" mixture of a narrow q with the prior).
+
+Beyond p(x): :func:`self_normalized_expectation` estimates posterior expectations E_p(z|x)[f(z)] from unnormalized
+weights; :func:`relative_standard_error` gives the CLT standard error of p_hat_k(x) relative to itself (for a
+confidence interval); :func:`log1p_chi2_gaussian` is log(1 + chi^2(p || q)) in closed form for two diagonal Gaussians,
+the quantity that sets the variance of p_hat_k(x) (and that multiplies over independent dimensions).
 
 Shapes (one axis order everywhere): x is (n_data, d_x); samples z are (n_repeats, k, n_data, d_z) or
 (k, n_data, d_z) when ``n_repeats`` is None; log-weights are (n_repeats, k, n_data) or (k, n_data). The k samples
@@ -35,6 +41,10 @@ __all__ = [
     "log_weights_uniform",
     "log_weights_prior",
     "log_weights_gaussian",
+    "log_weights_mixture",
+    "self_normalized_expectation",
+    "relative_standard_error",
+    "log1p_chi2_gaussian",
 ]
 
 
@@ -42,7 +52,7 @@ __all__ = [
 # from log-weights to estimates
 # ---------------------------------------------------------------------------------------------------------------
 def _as_log_w(log_w):
-    log_w = np.asarray(log_w, dtype=float)
+    log_w = _checks.as_numeric(log_w, "log_w").astype(float)
     if log_w.ndim < 2:
         raise ValueError(f"log_w must have shape (..., k, n_data) (the k samples on axis -2), got shape {log_w.shape}; "
                          "use log_w[:, None] for a single data point.")
@@ -56,8 +66,8 @@ def log_importance_weights(log_p_xz, log_q_z):
 
     log_p_xz, log_q_z : arrays of the same shape, e.g. (k, n_data). Returns that shape.
     """
-    log_p_xz = np.asarray(log_p_xz, dtype=float)
-    log_q_z = np.asarray(log_q_z, dtype=float)
+    log_p_xz = _checks.as_float_array(log_p_xz, "log_p_xz", allow_neg_inf=True)
+    log_q_z = _checks.as_float_array(log_q_z, "log_q_z")
     if log_p_xz.shape != log_q_z.shape:
         raise ValueError(f"log_p_xz and log_q_z must have the same shape (one entry per sample and data point), "
                          f"got {log_p_xz.shape} and {log_q_z.shape}.")
@@ -86,8 +96,78 @@ def effective_sample_size(log_w):
     return np.where(np.isneginf(log_sum), 0.0, ess)
 
 
+def self_normalized_expectation(log_w, f, return_se=False):
+    """Self-normalized importance sampling: sum_j w_j f(z_j) / sum_j w_j, an estimate of E_p(z|x)[f(z)].
+
+    Needs the weights only up to a constant (p(x) cancels), so log_w may be log p(x, z) - log q(z) or anything that
+    differs from it by a constant per data point. Consistent as k grows, but biased for finite k (the bias is O(1/k)).
+
+    log_w : array (..., k, n_data). f : array (..., k, n_data) or (..., k, n_data, m), f(z_j) for each sample.
+    Returns (..., n_data) or (..., n_data, m); with ``return_se=True`` also its delta-method standard error
+    sqrt(sum_j w~_j^2 (f_j - estimate)^2) (w~ the normalized weights), of the same shape.
+    """
+    log_w = _as_log_w(log_w)
+    f = _checks.as_float_array(f, "f")
+    if f.shape[: log_w.ndim] != log_w.shape or f.ndim > log_w.ndim + 1:
+        raise ValueError(f"f must have shape {log_w.shape} (one value per sample and data point) or {log_w.shape} + "
+                         f"(m,) for a vector f, got {f.shape}.")
+    if np.any(np.all(np.isneginf(log_w), axis=-2)):
+        raise ValueError("every weight of some data point is 0 (log_w = -inf): the normalized weights are undefined.")
+    w = np.exp(log_w - log_w.max(axis=-2, keepdims=True))
+    w = w / w.sum(axis=-2, keepdims=True)  # (..., k, n_data), summing to one over the k samples
+    if f.ndim == log_w.ndim + 1:
+        w = w[..., None]
+    estimate = np.sum(w * f, axis=-f.ndim + log_w.ndim - 2)
+    if not return_se:
+        return estimate
+    centred = f - np.expand_dims(estimate, axis=log_w.ndim - 2)
+    return estimate, np.sqrt(np.sum(w**2 * centred**2, axis=log_w.ndim - 2))
+
+
+def relative_standard_error(log_w):
+    """The CLT standard error of p_hat_k(x), relative to p_hat_k(x): sd(w) / (mean(w) sqrt(k)), sd with ddof = 1.
+
+    A 95% confidence interval for p(x) is p_hat_k(x) (1 +- 1.96 * this). It is itself estimated from the weights,
+    so it is only trustworthy when chi^2 < inf (finite variance); then the interval's coverage tends to 95% as k grows.
+
+    log_w : array (..., k, n_data) with k >= 2. Returns (..., n_data).
+    """
+    log_w = _as_log_w(log_w)
+    k = log_w.shape[-2]
+    if k < 2:
+        raise ValueError(f"log_w must hold k >= 2 samples on axis -2 to estimate a standard error, got k = {k}.")
+    w = np.exp(log_w - log_w.max(axis=-2, keepdims=True))
+    w = w / w.mean(axis=-2, keepdims=True)  # weights relative to their mean, so the ratio sd / mean is sd(w)
+    return np.sqrt(np.sum((w - 1.0) ** 2, axis=-2) / (k - 1) / k)
+
+
+def log1p_chi2_gaussian(mu_p, sigma_p, mu_q, sigma_q):
+    """log(1 + chi^2(p || q)) for p = N(mu_p, diag(sigma_p^2)) and q = N(mu_q, diag(sigma_q^2)), in closed form.
+
+    With u = (z - mu_p) / sigma_p, q has shift delta = (mu_q - mu_p) / sigma_p and scale tau = sigma_q / sigma_p in each
+    dimension, and 1 + chi^2 = prod_i tau_i^2 / sqrt(2 tau_i^2 - 1) * exp(delta_i^2 / (2 tau_i^2 - 1)): finite only when
+    every tau_i^2 > 1/2, +inf otherwise. Independent dimensions multiply, so the log adds.
+
+    All arguments broadcast to (..., d); sigmas > 0. Returns (...) (the sum over the last axis).
+    """
+    mu_p, mu_q = _checks.as_float_array(mu_p, "mu_p"), _checks.as_float_array(mu_q, "mu_q")
+    sigma_p, sigma_q = _checks.positive(sigma_p, "sigma_p"), _checks.positive(sigma_q, "sigma_q")
+    try:
+        mu_p, sigma_p, mu_q, sigma_q = np.broadcast_arrays(mu_p, sigma_p, mu_q, sigma_q)
+    except ValueError:
+        raise ValueError(f"mu_p, sigma_p, mu_q and sigma_q must broadcast to one shape (..., d), got {mu_p.shape}, "
+                         f"{sigma_p.shape}, {mu_q.shape} and {sigma_q.shape}.") from None
+    if mu_p.ndim == 0:
+        mu_p, sigma_p, mu_q, sigma_q = (a[None] for a in (mu_p, sigma_p, mu_q, sigma_q))
+    tau2 = (sigma_q / sigma_p) ** 2
+    delta2 = ((mu_q - mu_p) / sigma_p) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_dim = np.where(tau2 > 0.5, np.log(tau2) - 0.5 * np.log(2 * tau2 - 1) + delta2 / (2 * tau2 - 1), np.inf)
+    return per_dim.sum(axis=-1)
+
+
 # ---------------------------------------------------------------------------------------------------------------
-# log-weights of the three proposals
+# log-weights of the proposals
 # ---------------------------------------------------------------------------------------------------------------
 def _sample_shape(k, n_repeats):
     k = _checks.positive_int(k, "k")
@@ -191,4 +271,50 @@ def log_weights_gaussian(model, x, mu_q, sigma_q, k, rng, n_repeats=None, return
             raise ValueError(f"{name} must broadcast to (n_data, d_z) = {target}, got shape {value.shape}.") from None
     z = mu_q + sigma_q * rng.standard_normal((*shape, *target))
     log_w = log_importance_weights(model.log_p_xz(x, z), log_normal_diag(z, mu_q, sigma_q))
+    return (log_w, z) if return_z else log_w
+
+
+def log_weights_mixture(model, x, means, sigmas, weights, k, rng, n_repeats=None, return_z=False):
+    """Importance sampling with a mixture of Gaussians as the proposal, q(z) = sum_c pi_c N(z; mean_c, diag(sigma_c^2)).
+
+    A "defensive" proposal mixes a narrow q with a wide one (e.g. the prior): the wide component keeps the weights
+    p(x, z) / q(z) <= p(x, z) / (pi_wide q_wide(z)) bounded where the narrow one never samples.
+
+    Parameters
+    ----------
+    model : a ContinuousLVM.
+    x : array (n_data, d_x).
+    means, sigmas : arrays (C, d_z) (the same proposal for every data point) or (C, n_data, d_z); sigmas > 0.
+    weights : array (C,), the mixture weights pi_c, summing to one.
+    k, rng, n_repeats, return_z : as in :func:`log_weights_gaussian`.
+
+    Returns
+    -------
+    log_w = log p(x, z) - log q(z), array (k, n_data) or (n_repeats, k, n_data) [, z (..., k, n_data, d_z)].
+    """
+    shape, rng = _sample_shape(k, n_repeats), _checks.generator(rng)
+    if not isinstance(model, ContinuousLVM):
+        raise ValueError(f"model must be a ContinuousLVM for a Gaussian-mixture proposal, got {type(model).__name__}.")
+    x = _as_x(model, x)
+    n, d_z = x.shape[0], model.d_z
+    weights = _checks.probabilities(weights, "weights")
+    if weights.ndim != 1:
+        raise ValueError(f"weights must be a vector (C,) of mixture weights, got shape {weights.shape}.")
+    n_comp = weights.shape[0]
+    means = _checks.as_float_array(means, "means")
+    sigmas = _checks.positive(sigmas, "sigmas")
+    for value, name in ((means, "means"), (sigmas, "sigmas")):
+        if value.ndim == 2:
+            value = value[:, None, :]
+        if value.shape[0] != n_comp or value.ndim != 3 or value.shape[1] not in (1, n) or value.shape[2] != d_z:
+            raise ValueError(f"{name} must have shape (C, d_z) = ({n_comp}, {d_z}) or (C, n_data, d_z), one row per "
+                             f"mixture component, got {np.shape(value)}.")
+    means = np.broadcast_to(means.reshape(n_comp, -1, d_z), (n_comp, n, d_z))
+    sigmas = np.broadcast_to(sigmas.reshape(n_comp, -1, d_z), (n_comp, n, d_z))
+    comp = rng.choice(n_comp, size=(*shape, n), p=weights)  # which component each sample comes from
+    eps = rng.standard_normal((*shape, n, d_z))
+    data_idx = np.arange(n)
+    z = means[comp, data_idx] + sigmas[comp, data_idx] * eps  # (..., k, n_data, d_z)
+    log_q_c = log_normal_diag(z[..., None, :, :], means, sigmas) + np.log(weights)[:, None]  # (..., k, C, n_data)
+    log_w = log_importance_weights(model.log_p_xz(x, z), logsumexp(log_q_c, axis=-2))
     return (log_w, z) if return_z else log_w

@@ -154,7 +154,11 @@ class ContinuousLVM:
     def log_p_x_given_z(self, x, z):
         """log p(x | z) for x (n_data, d_x) and z (..., n_data, d_z); returns (..., n_data)."""
         x, z = self._as_x(x), self._as_z(z)
-        mu, sigma = self.decode(z)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mu, sigma = self.decode(z)
+        if not np.all(np.isfinite(mu)):
+            raise ValueError(f"z holds values too large for this model (|z| up to {np.abs(z).max():.3g}): the mean "
+                             "of p(x|z) overflows; keep z, and the q or grid it comes from, within a sane range.")
         return log_normal_diag(x, mu, sigma)
 
     def log_p_xz(self, x, z):
@@ -184,7 +188,12 @@ class NonlinearModel1D(ContinuousLVM):
 
     Two values of z explain the same x (the two roots of z^2 + b z = x), so for x well above the parabola's
     minimum the posterior has two modes; the prior makes the one nearer zero heavier. For x below the minimum
-    it has one mode. log p(x) is computed by the trapezoid rule on ``grid`` (exact to ~1e-12 on the defaults).
+    it has one mode. log p(x) is computed by the trapezoid rule on ``grid`` (exact to ~1e-12 on the defaults)
+    whenever the posterior of every x lies well inside it and is resolved by its spacing. For other x (e.g. x = 130,
+    whose modes sit near z = +-11.4) the grid follows x: it is widened to cover the modes and refined to a quarter
+    of their width (:meth:`quadrature_grid`), and a call needing more than ``max_grid_points`` points is refused.
+
+    b : |b| <= 100. sigma_x : in [1e-3, 1e3]. grid : increasing 1-D array (the base grid).
     """
 
     b: float = 0.3
@@ -192,28 +201,78 @@ class NonlinearModel1D(ContinuousLVM):
     grid: np.ndarray = field(default_factory=lambda: np.linspace(-10.0, 10.0, 4001))
     d_z: int = 1
     d_x: int = 1
+    max_grid_points = 400_001
 
     def __post_init__(self):
-        self.b = float(_checks.as_float_array(self.b, "b"))
-        self.sigma_x = float(_checks.positive(self.sigma_x, "sigma_x"))
+        # bounded so that the modes' positions and widths (and so the quadrature) stay representable
+        self.b = _checks.in_range(self.b, "b", -100.0, 100.0)
+        self.sigma_x = _checks.in_range(self.sigma_x, "sigma_x", 1e-3, 1e3)
+        self.grid = _checks.as_float_array(self.grid, "grid", ndim=1)
+        if self.grid.size < 2 or np.any(np.diff(self.grid) <= 0):
+            raise ValueError("grid must be a strictly increasing 1-D array of at least 2 points.")
 
     def decode(self, z):
-        """Mean and standard deviation of p(x | z): (z^2 + b z, sigma_x), each shaped like z."""
-        return z**2 + self.b * z, np.full_like(z, self.sigma_x)
+        """Mean and standard deviation of p(x | z): (z^2 + b z, sigma_x), each shaped like z (float)."""
+        z = np.asarray(z, dtype=float)  # an integer z would otherwise give an integer (zero) sigma
+        return z**2 + self.b * z, np.full(z.shape, self.sigma_x)
+
+    def quadrature_grid(self, x):
+        """The grid log p(x) is integrated on: ``grid`` itself when it covers and resolves the posterior of every x.
+
+        Otherwise a uniform grid covering ``grid`` and, for each x, 8 local standard deviations (plus 0.5) on
+        either side of each posterior mode (the real roots of z^2 + b z = x whose prior weight is within 50 nats of
+        the best root, or the parabola's vertex when there is none), with a spacing of at most a quarter of the
+        narrowest mode's width. Raises ValueError naming x when that needs more than ``max_grid_points`` points.
+        """
+        x = self._as_x(x)[:, 0]
+        if x.size == 0:
+            return self.grid
+        b, s2 = self.b, self.sigma_x**2
+        disc = b**2 + 4 * x
+        root = np.sqrt(np.clip(disc, 0, None))
+        centres = np.stack([(-b - root) / 2, (-b + root) / 2])  # (2, n_data); both at the vertex when disc <= 0
+        prior = 0.5 * centres**2
+        keep = prior <= prior.min(axis=0) + 50.0
+        curvature = ((2 * centres + b) ** 2 + 2 * (centres**2 + b * centres - x)) / s2 + 1.0
+        sd = 1.0 / np.sqrt(np.clip(curvature, 1.0, None))  # Laplace width of each mode, at most the prior's
+        lo = min(self.grid[0], float(np.min(np.where(keep, centres - 8 * sd - 0.5, np.inf))))
+        hi = max(self.grid[-1], float(np.max(np.where(keep, centres + 8 * sd + 0.5, -np.inf))))
+        step = min(float(np.diff(self.grid).max()), float(np.min(np.where(keep, sd, np.inf))) / 4)
+        if lo >= self.grid[0] and hi <= self.grid[-1] and step >= np.diff(self.grid).max():
+            return self.grid
+        m = int(np.ceil((hi - lo) / step)) + 1
+        if m > self.max_grid_points:
+            raise ValueError(f"x up to {x.max():.4g} (with b = {self.b:g}, sigma_x = {self.sigma_x:g}) needs a "
+                             f"quadrature grid of {m:.3g} points on [{lo:.4g}, {hi:.4g}], more than max_grid_points "
+                             f"= {self.max_grid_points}; pass x nearer the parabola (or fewer, less spread x).")
+        return np.linspace(lo, hi, m)
 
     def log_p_xz_on_grid(self, x, grid=None):
         """log p(x, z) for every data point and grid value of z, shape (n_data, m)."""
-        grid = self.grid if grid is None else np.asarray(grid, dtype=float)
+        grid = self.grid if grid is None else _checks.as_float_array(grid, "grid", ndim=1)
         z = np.broadcast_to(grid[:, None, None], (grid.size, self._as_x(x).shape[0], 1))
         return self.log_p_xz(x, z).T
 
     def log_p_x(self, x):
-        """log p(x) = log of the integral of p(x, z) over z, by the log-trapezoid rule; shape (n_data,)."""
-        return log_trapezoid(self.log_p_xz_on_grid(x), self.grid)
+        """log p(x) = log of the integral of p(x, z) over z, by the log-trapezoid rule; shape (n_data,).
+
+        Integrated on :meth:`quadrature_grid` (the base ``grid`` unless x's posterior lies outside it or is
+        narrower than its spacing); the integrand is checked to vanish at both ends and to be resolved.
+        """
+        grid = self.quadrature_grid(x)
+        log_f = self.log_p_xz_on_grid(x, grid)  # (n_data, m)
+        peak = log_f.max(axis=1, keepdims=True)
+        ends_small = np.all(log_f[:, [0, -1]] < peak - 30)
+        steps = np.abs(np.diff(log_f, axis=1))
+        mass = np.maximum(log_f[:, 1:], log_f[:, :-1]) > peak - 25
+        if not ends_small or np.any(np.where(mass, steps, 0.0) > 3.0):
+            raise ValueError(f"the quadrature grid does not cover or resolve p(z | x) for some x (b = {self.b:g}, "
+                             f"sigma_x = {self.sigma_x:g}); pass a wider or finer grid.")
+        return log_trapezoid(log_f, grid)
 
     def posterior_on_grid(self, x, grid=None):
         """Posterior density p(z | x) on a grid: returns (grid (m,), density (n_data, m))."""
-        grid = self.grid if grid is None else np.asarray(grid, dtype=float)
+        grid = self.grid if grid is None else _checks.as_float_array(grid, "grid", ndim=1)
         log_joint = self.log_p_xz_on_grid(x, grid)
         return grid, np.exp(log_joint - self.log_p_x(x)[:, None])
 
@@ -240,7 +299,7 @@ class LinearGaussian(ContinuousLVM):
         self.b = _checks.as_float_array(b, "b", ndim=1)
         if self.b.shape != (self.d_x,):
             raise ValueError(f"b must have shape ({self.d_x},) to match W {self.W.shape}, got {self.b.shape}.")
-        self.sigma_x = float(_checks.positive(sigma_x, "sigma_x"))
+        self.sigma_x = float(_checks.positive(_checks.finite_scalar(sigma_x, "sigma_x"), "sigma_x"))
 
     def decode(self, z):
         """Mean W z + b (shape (..., d_x)) and standard deviation sigma_x (broadcastable)."""
@@ -292,7 +351,7 @@ class SigmoidDLVM(ContinuousLVM):
         for v, name in ((self.A, "A"), (self.B, "B"), (self.c, "c"), (self.d, "d")):
             if v.shape != (2,):
                 raise ValueError(f"{name} must have shape (2,), got {v.shape}.")
-        self.var_scale = float(_checks.positive(var_scale, "var_scale"))
+        self.var_scale = float(_checks.positive(_checks.finite_scalar(var_scale, "var_scale"), "var_scale"))
 
     def decode(self, z):
         """Mean and standard deviation of p(x | z), each of shape (..., 2), for z of shape (..., 1)."""
@@ -339,11 +398,14 @@ class BinaryLatentModel:
     def random(cls, d, d_x, rng, sigma_x=1.0):
         """A model with W ~ N(0, 1), b = 0 and prior_p ~ Uniform(0.2, 0.8), drawn from ``rng``."""
         rng = _checks.generator(rng)
+        d = _checks.positive_int(d, "d", maximum=10_000)
+        d_x = _checks.positive_int(d_x, "d_x", maximum=10_000)
         return cls(rng.standard_normal((d_x, d)), np.zeros(d_x), rng.uniform(0.2, 0.8, d), sigma_x)
 
     def configurations(self, start=0, stop=None):
         """Binary configurations number start..stop-1 of all 2^d, as an array of shape (stop - start, d)."""
-        stop = 2**self.d if stop is None else stop
+        start = _checks.positive_int(start, "start", minimum=0, maximum=2**self.d)
+        stop = 2**self.d if stop is None else _checks.positive_int(stop, "stop", minimum=start, maximum=2**self.d)
         codes = np.arange(start, stop, dtype=np.int64)
         return ((codes[:, None] >> np.arange(self.d)) & 1).astype(float)
 
@@ -370,6 +432,7 @@ class BinaryLatentModel:
         if self.d > self.max_d:
             raise ValueError(f"d = {self.d} means 2^{self.d} terms; enumeration is limited to d <= {self.max_d}.")
         x = self._as_x(x)
+        chunk = _checks.positive_int(chunk, "chunk", maximum=2**24)
         parts = []
         for start in range(0, 2**self.d, chunk):
             z = self.configurations(start, min(start + chunk, 2**self.d))[:, None, :]  # (c, 1, d)

@@ -10,7 +10,9 @@ Chapter 03 measures three exact routes and shows where each one stops:
 - the posterior and the gradient identity grad_theta log p(x) = E_{p(z|x)}[grad_theta log p(x, z)]:
   :func:`log_posterior_enumeration`, :func:`grad_log_p_x_W` and :func:`finite_difference_grad`.
 
-The chapter's explorer (a 1-D grid quadrature of log p(x)) lives in :mod:`lvmlib.widgets.grid_explorer`.
+The chapter's explorer (a 1-D grid quadrature of log p(x), with its 2-D cost) lives in
+:mod:`lvmlib.widgets.grid_explorer`; the Laplace approximation and adaptive Gauss-Hermite quadrature, which
+approximate log p(x) from the posterior's mode and curvature, live in :mod:`lvmlib.laplace`.
 
 Shapes: ``x`` is (n_data, d_x); grids over z are (m,) per axis; log-densities come back as (n_data,).
 """
@@ -53,7 +55,8 @@ def time_enumeration(ds, d_x, rng, n_data=1, repeats=1, repeat_below=np.inf, pro
     if max(ds) > BinaryLatentModel.max_d:
         raise ValueError(f"ds goes up to d = {max(ds)}, but enumeration is limited to d <= "
                          f"{BinaryLatentModel.max_d}; extrapolate with fit_growth instead.")
-    repeats = _checks.positive_int(repeats, "repeats")
+    repeats = _checks.positive_int(repeats, "repeats", maximum=1000)
+    n_data = _checks.positive_int(n_data, "n_data", maximum=100_000)
     d_x = _checks.positive_int(d_x, "d_x")
     seconds, values = [], []
     iterator = ds
@@ -123,8 +126,11 @@ def seconds_to_years(seconds):
 
 
 def enumeration_size(d, n_data=1):
-    """Number of log p(x, z) terms of an exact sum over z in {0,1}^d for ``n_data`` points (a Python int)."""
-    d = _checks.positive_int(d, "d")
+    """Number of log p(x, z) terms of an exact sum over z in {0,1}^d for ``n_data`` points (a Python int).
+
+    d : 1 <= d <= 100_000 (2^d then has ~30,000 digits). n_data : 1 <= n_data <= 1e7.
+    """
+    d = _checks.positive_int(d, "d", maximum=100_000)
     return (2**d) * _checks.positive_int(n_data, "n_data")
 
 
@@ -209,7 +215,7 @@ def _check_grid(m, d_z, n_data, max_points):
 def grid_1d(lo, hi, m):
     """m equally spaced points on [lo, hi], shape (m,); m must be >= 2 and lo < hi."""
     _check_grid(m, 1, 1, np.inf)
-    lo, hi = float(lo), float(hi)
+    lo, hi = _checks.finite_scalar(lo, "lo"), _checks.finite_scalar(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}.")
     return np.linspace(lo, hi, int(m))
@@ -244,7 +250,7 @@ def log_p_x_grid(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
     """
     x = _checks.as_float_array(x, "x")
     n_data = x.shape[0] if x.ndim >= 1 else 1
-    d_z = int(model.d_z)
+    d_z = int(_checks.model(model).d_z)
     _check_grid(m, d_z, n_data, max_points)
     z1 = grid_1d(lo, hi, m)
     if d_z == 1:
@@ -260,6 +266,6 @@ def log_p_x_grid(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
 
 
 def grid_points_needed(m, d_z):
-    """Number of grid points m^d_z (a Python int, exact for any size)."""
+    """Number of grid points m^d_z (a Python int, exact for any size). 2 <= m <= 1e7, 1 <= d_z <= 10_000."""
     m = _checks.positive_int(m, "m", minimum=2)
-    return m ** _checks.positive_int(d_z, "d_z")
+    return m ** _checks.positive_int(d_z, "d_z", maximum=10_000)

@@ -37,7 +37,22 @@ def use_course_style():
 
 
 def ellipse_points(mean, cov, n_std=2.0, n_points=100):
-    """Points on the n_std contour of a 2-D Gaussian: array of shape (n_points, 2)."""
+    """Points on the n_std contour of a 2-D Gaussian: array of shape (n_points, 2).
+
+    mean : (2,). cov : (2, 2) symmetric positive definite (the covariance, not its Cholesky factor).
+    n_std : > 0. n_points : whole number in [3, 100000].
+    """
+    from lvmlib import _checks
+    from lvmlib.distributions import cholesky
+
+    mean = _checks.as_float_array(mean, "mean")
+    if mean.shape != (2,):
+        raise ValueError(f"mean must have shape (2,) (a 2-D Gaussian), got {mean.shape}.")
+    cov = _checks.as_float_array(cov, "cov")
+    if cov.shape != (2, 2):
+        raise ValueError(f"cov must have shape (2, 2) to match mean, got {cov.shape}.")
+    n_std = float(_checks.positive(_checks.finite_scalar(n_std, "n_std"), "n_std"))
+    n_points = _checks.positive_int(n_points, "n_points", minimum=3, maximum=100_000)
     t = np.linspace(0, 2 * np.pi, n_points)
-    L = np.linalg.cholesky(np.asarray(cov, dtype=float))
-    return np.asarray(mean) + n_std * np.stack([np.cos(t), np.sin(t)], axis=1) @ L.T
+    L = cholesky(cov, "cov")
+    return mean + n_std * np.stack([np.cos(t), np.sin(t)], axis=1) @ L.T

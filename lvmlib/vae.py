@@ -1,7 +1,7 @@
 """The variational autoencoder in PyTorch (the only module of lvmlib that imports torch).
 
 Model: p(z) = N(0, I_{d_z}); the :class:`Decoder` gives p_theta(x|z), either Bernoulli (it returns logits) or
-Gaussian N(D(z), beta I) with variance ``beta``; the :class:`Encoder` gives q_phi(z|x) = N(mu_phi(x),
+Gaussian N(f(z), beta I) with variance ``beta``; the :class:`Encoder` gives q_phi(z|x) = N(mu_phi(x),
 diag sigma_phi(x)^2) through ``(mu, log_var)``. Sizes live in :class:`VAEConfig`.
 
 Shapes (one axis order everywhere): ``x`` is (n_data, d_x) (images (n_data, h, w) are flattened), ``z`` is
@@ -21,6 +21,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
+
+from lvmlib import _checks
 
 LOG_2PI = math.log(2 * math.pi)
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -60,6 +62,7 @@ def one_cpu_thread(function):
 
 def make_generator(seed, device=None):
     """A ``torch.Generator`` on ``device`` (default: :func:`select_device`) seeded with the integer ``seed``."""
+    seed = _checks.positive_int(seed, "seed", minimum=0, maximum=2**63 - 1)
     device = torch.device(device) if device is not None else select_device()
     return torch.Generator(device=device).manual_seed(int(seed))
 
@@ -72,6 +75,7 @@ def train_test_split(images, labels, n_test, rng):
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}.")
+    n_test = _checks.positive_int(n_test, "n_test")
     x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
     labels = np.asarray(labels)
     if not 0 < n_test < len(x):
@@ -89,7 +93,7 @@ class VAEConfig:
     """Sizes and observation model of a VAE.
 
     d_x : data dimension D (pixels). d_z : latent dimension. d_hidden : width of the one hidden layer of each
-    network. likelihood : "bernoulli" (decoder returns logits) or "gaussian" (decoder returns the mean D(z),
+    network. likelihood : "bernoulli" (decoder returns logits) or "gaussian" (decoder returns the mean f(z),
     variance ``beta``). beta : the Gaussian decoder's variance, > 0 (ignored for Bernoulli).
     """
 
@@ -100,6 +104,7 @@ class VAEConfig:
     beta: float = 1.0
 
     def __post_init__(self):
+        _check_config_types(self)
         for name in ("d_x", "d_z", "d_hidden"):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < 1:
@@ -125,7 +130,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """p_theta(x|z): z (..., d_z) -> logits (Bernoulli) or mean D(z) (Gaussian), shape (..., d_x)."""
+    """p_theta(x|z): z (..., d_z) -> logits (Bernoulli) or mean f(z) (Gaussian), shape (..., d_x)."""
 
     def __init__(self, config):
         super().__init__()
@@ -142,6 +147,7 @@ class Decoder(nn.Module):
 # ---------------------------------------------------------------------------------------------------------------
 def reparameterize(mu, log_var, n_samples, generator):
     """z = mu + sigma * eps with eps ~ N(0, I): returns (n_samples, n_data, d_z), differentiable in mu, log_var."""
+    _check_generator(generator, mu.device)  # never torch's global generator
     eps = torch.randn((n_samples, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * log_var) * eps
 
@@ -174,6 +180,37 @@ def log_gaussian_beta(x, mean, beta):
     return -((x - mean) ** 2).sum(dim=-1) / (2 * beta) - 0.5 * d_x * (LOG_2PI + torch.log(beta))
 
 
+def negative_elbo_loss(encoder, decoder, x, eps, likelihood="bernoulli", beta=1.0):
+    """-ELBO averaged over the batch, with one reparameterized sample per data point: a scalar tensor.
+
+    x : (n_data, d_x); eps : (n_data, d_z) standard normal noise. Per data point,
+    -ELBO = -log p(x | z) + KL(q(z|x) || p(z)) with z = mu + exp(log_var / 2) * eps: the reconstruction term is
+    summed over the D pixels (Bernoulli from logits, or Gaussian with variance ``beta``), the KL over the d_z
+    latent units, and the sum is averaged over the batch. This is what :func:`train` minimizes.
+    """
+    mu, log_var = encoder(x)
+    z = mu + torch.exp(0.5 * log_var) * eps
+    out = decoder(z)
+    if likelihood == "bernoulli":
+        minus_reconstruction = F.binary_cross_entropy_with_logits(out, x, reduction="sum")
+    else:
+        minus_reconstruction = -log_gaussian_beta(x, out, torch.as_tensor(beta, dtype=x.dtype)).sum()
+    kl = 0.5 * torch.sum(torch.exp(log_var) + mu**2 - 1.0 - log_var)
+    return (minus_reconstruction + kl) / x.shape[0]
+
+
+def train_step(encoder, decoder, optimizer, x, eps, likelihood="bernoulli", beta=1.0):
+    """One stochastic gradient step on :func:`negative_elbo_loss`: zero the gradients, backpropagate, step.
+
+    Returns the loss before the step as a detached scalar tensor (no device sync inside the training loop).
+    """
+    loss = negative_elbo_loss(encoder, decoder, x, eps, likelihood, beta)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # the model
 # ---------------------------------------------------------------------------------------------------------------
@@ -184,7 +221,8 @@ class VAE(nn.Module):
     ----------
     config : :class:`VAEConfig`.
     generator : ``torch.Generator`` that seeds the initial weights (PyTorch's default initialization, drawn in
-        a forked random state so the global one is untouched); None leaves them to torch's global seed.
+        a forked random state so the global one is untouched); None seeds them with 0 (torch's global generator
+        is never used).
     device : where the model lives; default the generator's device, else :func:`select_device`. Data passed to
         the methods is moved there, and the generators used with the model must live there too.
     """
@@ -193,6 +231,9 @@ class VAE(nn.Module):
         super().__init__()
         if not isinstance(config, VAEConfig):
             raise ValueError(f"config must be a VAEConfig, got {type(config).__name__}.")
+        if generator is None:  # the documented default: seed 0, never torch's global generator
+            generator, device = torch.Generator().manual_seed(0), device if device is not None else select_device()
+        _check_generator(generator)
         self.config = config
         with torch.random.fork_rng(devices=[]):
             if generator is not None:
@@ -214,7 +255,7 @@ class VAE(nn.Module):
 
         Accepts numpy arrays or tensors of shape (n_data, d_x) or images (n_data, h, w) with h * w = d_x.
         """
-        x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x, dtype=torch.float32)
+        x = _as_float_tensor(x, "x")
         d_x = self.config.d_x
         if x.ndim == 3:
             x = x.reshape(x.shape[0], -1)
@@ -239,7 +280,7 @@ class VAE(nn.Module):
         return log_gaussian_beta(x, out, self.beta)
 
     def decode_mean(self, z):
-        """E[x|z]: pixel probabilities (Bernoulli) or D(z) (Gaussian); z (..., d_z) -> (..., d_x)."""
+        """E[x|z]: pixel probabilities (Bernoulli) or f(z) (Gaussian); z (..., d_z) -> (..., d_x)."""
         out = self.decoder(z)
         return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out
 
@@ -255,16 +296,13 @@ class VAE(nn.Module):
         return kl - reconstruction
 
     def training_loss(self, x, generator):
-        """The mean of :meth:`negative_elbo` (one sample) as a scalar, with fused sums: the training objective."""
-        mu, log_var = self.encoder(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        out = self.decoder(mu + torch.exp(0.5 * log_var) * eps)
-        if self.config.likelihood == "bernoulli":
-            minus_reconstruction = F.binary_cross_entropy_with_logits(out, x, reduction="sum")
-        else:
-            minus_reconstruction = -log_gaussian_beta(x, out, self.beta).sum()
-        kl = 0.5 * torch.sum(torch.exp(log_var) + mu**2 - 1.0 - log_var)
-        return (minus_reconstruction + kl) / x.shape[0]
+        """The training objective: :func:`negative_elbo_loss` with one eps ~ N(0, I) drawn from ``generator``.
+
+        x : validated (n_data, d_x). The draw is ``torch.randn((n_data, d_z), generator=generator)``, so replaying
+        the generator's state gives the same eps (a test checks the notebook's loss against this one to 1e-6).
+        """
+        eps = torch.randn((x.shape[0], self.config.d_z), generator=generator, device=x.device, dtype=x.dtype)
+        return negative_elbo_loss(self.encoder, self.decoder, x, eps, self.config.likelihood, self.beta)
 
     def log_weights(self, x, k, generator):
         """log w = log p(x, z) - log q(z|x) for k samples z ~ q(z|x): shape (k, n_data)."""
@@ -282,9 +320,10 @@ class VAE(nn.Module):
         samples by ``batch_size`` points to bound memory.
         """
         x = self.as_x(x)
-        k = int(k)
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}.")
+        k = _checks.positive_int(k, "k", maximum=MAX_SAMPLES)  # 2.5 is refused, not truncated to 2
+        chunk = _checks.positive_int(chunk, "chunk", maximum=MAX_SAMPLES)
+        batch_size = _checks.positive_int(batch_size, "batch_size", maximum=MAX_SAMPLES)
+        _check_generator(generator, self.device)
         out = []
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size]
@@ -297,6 +336,8 @@ class VAE(nn.Module):
     def elbo(self, x, generator, n_samples=100):
         """ELBO per data point (numpy, (n_data,)), its expectation estimated with ``n_samples`` draws."""
         x = self.as_x(x)
+        n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)  # 0 would average nothing
+        _check_generator(generator, self.device)
         return -self.negative_elbo(x, generator, n_samples).cpu().double().numpy()
 
     @torch.no_grad()
@@ -307,6 +348,9 @@ class VAE(nn.Module):
 
     def decode_numpy(self, z):
         """Numpy in, numpy out: E[x|z] for z of shape (..., d_z). Used by the widgets (which never import torch)."""
+        z = _checks.as_float_array(z, "z")
+        if z.ndim < 1 or z.shape[-1] != self.config.d_z:
+            raise ValueError(f"z must have shape (..., d_z) with d_z = {self.config.d_z}, got {z.shape}.")
         with torch.no_grad():
             zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device)
             return self.decode_mean(zt).cpu().numpy().astype(float)
@@ -314,6 +358,8 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n, generator):
         """z ~ p(z), then the decoder's mean E[x|z]: returns z (n, d_z) and images (n, d_x), numpy."""
+        n = _checks.positive_int(n, "n", maximum=MAX_SAMPLES)
+        _check_generator(generator, self.device)
         z = torch.randn((n, self.config.d_z), generator=generator, device=self.device)
         return z.cpu().numpy(), self.decode_mean(z).cpu().numpy()
 
@@ -324,6 +370,28 @@ def active_units(mu, threshold=0.01):
     mu : (n_data, d_z) numpy array of encoder means. Returns a boolean array (d_z,).
     """
     return np.var(np.asarray(mu), axis=0) > threshold
+
+
+def kl_per_unit(mu, log_var):
+    """Average KL(q(z_j|x) || N(0, 1)) over the data for each latent unit j (nats per data point), numpy (d_z,).
+
+    mu, log_var : (n_data, d_z) encoder outputs. The units' values add up to the average KL term of the ELBO, a
+    rate in nats that bounds the information z_j carries about x; a collapsed unit has KL near 0.
+    """
+    mu, log_var = np.asarray(mu, dtype=float), np.asarray(log_var, dtype=float)
+    return (0.5 * (np.exp(log_var) + mu**2 - 1.0 - log_var)).mean(axis=0)
+
+
+@torch.no_grad()
+def rate_distortion(model, x, generator, n_samples=10):
+    """Rate and distortion per data point (Alemi et al. 2018), numpy (n_data,) each, in nats.
+
+    rate = KL(q(z|x) || p(z)) (closed form), distortion = -E_q[log p(x|z)] (``n_samples`` draws), so that
+    -ELBO = distortion + rate. The average rate bounds the mutual information I_q(x; z) of the encoder.
+    """
+    x = model.as_x(x)
+    reconstruction, kl = model.elbo_terms(x, generator, n_samples)
+    return kl.cpu().double().numpy(), -reconstruction.cpu().double().numpy()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -345,9 +413,12 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
     dict of lists, one entry per epoch: "train" (mean -ELBO per data point over the epoch's minibatches),
     "valid" (if x_valid is given), and "images_per_s".
     """
+    _check_model(model)
+    n_epochs = _checks.positive_int(n_epochs, "n_epochs", maximum=100_000)
+    batch_size = _checks.positive_int(batch_size, "batch_size", maximum=MAX_SAMPLES)
+    lr = _check_lr(lr)
     x = model.as_x(x)
     xv = model.as_x(x_valid) if x_valid is not None else None
-    n_epochs = int(n_epochs)
     if n_epochs < 1 or batch_size < 1:
         raise ValueError(f"n_epochs and batch_size must be >= 1, got {n_epochs} and {batch_size}.")
     if optimizer not in ("adam", "sgd"):
@@ -364,11 +435,9 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
         model.train()
         losses = []
         for xb in x[torch.randperm(n, generator=generator, device=x.device)].split(batch_size):
-            loss = model.training_loss(xb, generator)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses.append(loss.detach())
+            eps = torch.randn((xb.shape[0], model.config.d_z), generator=generator, device=x.device)
+            losses.append(train_step(model.encoder, model.decoder, opt, xb, eps, model.config.likelihood,
+                                     model.beta))
         sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)], device=x.device)
         history["train"].append((torch.stack(losses) * sizes).sum().item() / n)
         history["images_per_s"].append(n / (time.perf_counter() - start))
@@ -378,40 +447,6 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
                 history["valid"].append(model.negative_elbo(xv, generator).mean().item())
         bar.set_postfix({"-ELBO": f"{history['train'][-1]:.2f}"})
     return history
-
-
-def plain_torch_throughput(config, x, n_epochs, seed, batch_size=100, lr=1e-3):
-    """Images per second of a plain PyTorch VAE loop (same architecture, data, batch size), for benchmarks.
-
-    Written independently of :func:`train`, the way PyTorch's own VAE example does it (binary cross-entropy
-    with logits, the KL formula inline, global seeding), so the two can be timed side by side.
-    Returns the best images/s over ``n_epochs`` (the least disturbed by other work on the machine). The global
-    seeding happens in a forked random state, so the caller's global torch seed is left as it was.
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return _plain_torch_rates(config, x, n_epochs, batch_size, lr)
-
-
-@one_cpu_thread  # as in train, so the two loops are timed under the same settings
-def _plain_torch_rates(config, x, n_epochs, batch_size, lr):
-    x = torch.as_tensor(np.asarray(x, dtype=np.float32)).reshape(len(x), -1)
-    enc, dec = Encoder(config), Decoder(config)
-    opt = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=lr)
-    rates = []
-    for _ in range(n_epochs):
-        start = time.perf_counter()
-        for xb in x[torch.randperm(len(x))].split(batch_size):
-            mu, log_var = enc(xb)
-            z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-            bce = F.binary_cross_entropy_with_logits(dec(z), xb, reduction="sum")
-            kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp())
-            loss = (bce + kl) / len(xb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        rates.append(len(x) / (time.perf_counter() - start))
-    return float(np.max(rates))
 
 
 def tile_images(images, image_shape, n_cols, pad=1):
@@ -438,6 +473,11 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
 
     Returns mu, log_var as tensors (n_data, d_z) (no gradient) and the history of the mean -ELBO per step.
     """
+    _check_model(model)
+    n_steps = _checks.positive_int(n_steps, "n_steps", maximum=100_000)
+    n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)
+    lr = _check_lr(lr)
+    _check_generator(generator, model.device)
     x = model.as_x(x)
     with torch.no_grad():
         mu0, log_var0 = model.encoder(x)
@@ -464,8 +504,11 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
 @torch.no_grad()
 def elbo_of_q(model, x, mu, log_var, generator, n_samples=1000):
     """ELBO per data point (numpy (n_data,)) of the Gaussian q given by (mu, log_var), with ``n_samples`` draws."""
+    _check_model(model)
     x = model.as_x(x)
-    mu, log_var = mu.to(model.device), log_var.to(model.device)
+    n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)
+    mu, log_var = _check_q(model, x, mu, log_var)
+    _check_generator(generator, model.device)
     z = reparameterize(mu, log_var, n_samples, generator)
     return (model.log_p_x_given_z(x, z).mean(dim=0) - kl_normal_std(mu, log_var)).cpu().double().numpy()
 
@@ -473,11 +516,11 @@ def elbo_of_q(model, x, mu, log_var, generator, n_samples=1000):
 @torch.no_grad()
 def iwae_of_q(model, x, mu, log_var, k, generator):
     """L_k with the Gaussian proposal (mu, log_var) instead of the encoder's: numpy (n_data,)."""
+    _check_model(model)
     x = model.as_x(x)
-    k = int(k)
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}.")
-    mu, log_var = mu.to(model.device), log_var.to(model.device)
+    k = _checks.positive_int(k, "k", maximum=MAX_SAMPLES)
+    mu, log_var = _check_q(model, x, mu, log_var)
+    _check_generator(generator, model.device)
     z = reparameterize(mu, log_var, k, generator)
     log_w = model.log_p_x_given_z(x, z) - 0.5 * (LOG_2PI + z**2).sum(-1) - log_normal_diag(z, mu, log_var)
     return (torch.logsumexp(log_w, dim=0) - math.log(k)).cpu().double().numpy()
@@ -487,17 +530,34 @@ def iwae_of_q(model, x, mu, log_var, k, generator):
 # checkpoints
 # ---------------------------------------------------------------------------------------------------------------
 def save_checkpoint(model, path, **meta):
-    """Save the config and weights (plain tensors and numbers only, loadable with ``weights_only=True``)."""
+    """Save the config and weights (plain tensors and numbers only, loadable with ``weights_only=True``).
+
+    Refuses what :func:`load_checkpoint` would refuse: non-finite weights, and ``meta`` values other than None,
+    bool, int, float, str and lists, tuples or dicts of them (e.g. a numpy array: pass ``curve.tolist()``).
+    """
+    _check_model(model)
+    _check_meta(meta)
+    _check_finite_state(model.state_dict(), "model")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"config": asdict(model.config), "state_dict": state, "meta": meta}, path)
 
 
-def load_checkpoint(path, device=None):
-    """Load a :func:`save_checkpoint` file with ``torch.load(weights_only=True)``; returns (model, meta)."""
+def load_checkpoint(path, device=None, sha256=None):
+    """Load a :func:`save_checkpoint` file with ``torch.load(weights_only=True)``; returns (model, meta).
+
+    The file is checked before its weights are used: its sha256 against ``sha256`` when given, or against
+    ``lvmlib.data.SHA256`` for a file shipped in ``data/``; every member's CRC (torch does not check them, so a
+    flipped byte would load silently); then the keys ("config", "state_dict"), the config, and that every weight
+    is finite. Each failure raises a ValueError that names the file and what is wrong.
+    """
     device = torch.device(device) if device is not None else select_device()
-    blob = torch.load(path, map_location=device, weights_only=True)
-    model = VAE(VAEConfig(**blob["config"]), device=device)
-    model.load_state_dict(blob["state_dict"])
+    blob = _read_checkpoint(path, device, sha256)
+    try:
+        model = VAE(VAEConfig(**blob["config"]), device=device)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: its config is not a valid VAEConfig ({exc}); re-save it with save_checkpoint.") \
+            from None
+    _load_state(model, blob["state_dict"], path)
     model.eval()
     return model, blob.get("meta", {})
 
@@ -517,6 +577,7 @@ class LinearVAE(nn.Module):
 
     def __init__(self, d_x, d_z, x_mean, rng, sigma2=None):
         super().__init__()
+        _check_linear_vae_args(d_x, d_z, x_mean, rng, sigma2)
         if sigma2 is not None and not sigma2 > 0:
             raise ValueError(f"sigma2 must be > 0 (or None to learn it), got {sigma2!r}.")
         init = lambda *shape: nn.Parameter(torch.as_tensor(0.1 * rng.standard_normal(shape)))
@@ -584,6 +645,13 @@ class LinearVAE(nn.Module):
         return self.elbo(torch.as_tensor(np.asarray(x, dtype=float))).mean().item()
 
     @torch.no_grad()
+    def encode(self, x):
+        """mu (n_data, d_z) and log_var (n_data, d_z) of q(z|x) as numpy arrays (log_var is the same for every x)."""
+        x = torch.as_tensor(np.asarray(x, dtype=float))
+        mu = (x - self.b) @ self.V.T
+        return mu.numpy(), self.log_s2.expand_as(mu).numpy()
+
+    @torch.no_grad()
     def column_norms2(self):
         """||W_j||^2 for each latent direction j, numpy (d_z,): near 0 for a collapsed direction."""
         return (self.W**2).sum(0).numpy()
@@ -591,3 +659,158 @@ class LinearVAE(nn.Module):
     @property
     def sigma2(self):
         return math.exp(self.log_sigma2.item())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# input checks for the public entry points (torch tensors or numpy arrays in; errors name the parameter)
+# ---------------------------------------------------------------------------------------------------------------
+MAX_SAMPLES = 10**6  # k, n_samples, n, batch sizes: larger counts are refused at once rather than run for hours
+
+
+def _as_float_tensor(value, name):
+    """A float32 tensor from a tensor or array-like; InputTypeError for text, None, complex or objects."""
+    if torch.is_tensor(value):
+        if value.is_complex():
+            raise _checks.InputTypeError(f"{name} must be real, got a complex tensor; pass {name}.real if meant.")
+        return value.detach().to(torch.float32)
+    return torch.as_tensor(_checks.as_numeric(value, name), dtype=torch.float32)
+
+
+def _check_generator(generator, device=None, name="generator"):
+    """A ``torch.Generator`` (on ``device``'s type when given): the library never draws from the global one."""
+    if not isinstance(generator, torch.Generator):
+        raise _checks.InputTypeError(f"{name} must be a torch.Generator, e.g. vae.make_generator(0, model.device); "
+                                     f"got {type(generator).__name__} (torch's global generator is never used).")
+    if device is not None and generator.device.type != torch.device(device).type:
+        raise ValueError(f"{name} lives on {generator.device} but the model on {device}; make one with "
+                         "vae.make_generator(seed, model.device).")
+    return generator
+
+
+def _check_model(model):
+    if not isinstance(model, VAE):
+        raise _checks.InputTypeError(f"model must be a vae.VAE, got {type(model).__name__}.")
+    return model
+
+
+def _check_lr(lr):
+    """A learning rate: finite and > 0 (inf gives a NaN loss, 0 never moves)."""
+    return float(_checks.positive(_checks.finite_scalar(lr, "lr"), "lr"))
+
+
+def _check_q(model, x, mu, log_var):
+    """mu and log_var of a Gaussian q as finite tensors (n_data, d_z) on the model's device."""
+    shape = (x.shape[0], model.config.d_z)
+    out = []
+    for value, name in ((mu, "mu"), (log_var, "log_var")):
+        t = _as_float_tensor(value, name)
+        if tuple(t.shape) != shape:
+            raise ValueError(f"{name} must have shape (n_data, d_z) = {shape} to match x, got {tuple(t.shape)}.")
+        if not torch.all(torch.isfinite(t)):
+            raise ValueError(f"{name} contains NaN or infinite values.")
+        out.append(t.to(model.device))
+    return out
+
+
+def _check_meta(meta, where="meta"):
+    """Plain values only (what ``torch.load(weights_only=True)`` reads back): None, bool, int, float, str, lists,
+    tuples and dicts of them."""
+    if meta is None or isinstance(meta, (bool, int, float, str)):
+        return
+    if isinstance(meta, (list, tuple)):
+        for i, item in enumerate(meta):
+            _check_meta(item, f"{where}[{i}]")
+        return
+    if isinstance(meta, dict):
+        for key, item in meta.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} keys must be strings, got {key!r}.")
+            _check_meta(item, f"{where}[{key!r}]")
+        return
+    raise ValueError(f"{where} must be a plain number, string, list or dict (load_checkpoint could not read it "
+                     f"back), got {type(meta).__name__}; convert it, e.g. with .tolist() or float().")
+
+
+def _check_finite_state(state, where):
+    for key, tensor in state.items():
+        if torch.is_floating_point(tensor) and not torch.all(torch.isfinite(tensor)):
+            raise ValueError(f"{where}: weight {key!r} contains NaN or infinite values; a diverged model cannot be "
+                             "saved or loaded (lower the learning rate and retrain).")
+
+
+def _read_checkpoint(path, device, sha256):
+    """The checked dict inside a checkpoint file (see :func:`load_checkpoint`)."""
+    import hashlib
+    import pickle
+    import zipfile
+    from pathlib import Path
+
+    from lvmlib import data
+
+    if not isinstance(path, (str, Path)):
+        raise _checks.InputTypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}.")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; check the path (save one with vae.save_checkpoint).")
+    known = sha256
+    if known is None and path.resolve().parent == data.DATA_DIR.resolve():
+        known = data.SHA256.get(path.name)
+    if known is not None:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != known:
+            raise ValueError(f"{path} has sha256 {digest}, expected {known}: the file is corrupted or was changed.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint (not a zip archive: truncated, "
+                         "or another format).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{path} is corrupted ({exc}); restore or re-save it.") from None
+    if bad is not None:
+        raise ValueError(f"{path} is corrupted: {bad} fails its CRC check; restore or re-save it.")
+    try:
+        blob = torch.load(path, map_location=device, weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, OSError, ValueError) as exc:
+        raise ValueError(f"{path} cannot be read by torch.load(weights_only=True) ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}); re-save it with save_checkpoint.") from None
+    missing = [key for key in ("config", "state_dict") if not isinstance(blob, dict) or key not in blob]
+    if missing:
+        raise ValueError(f"{path} has no {' or '.join(repr(k) for k in missing)}: it was not written by "
+                         "vae.save_checkpoint.")
+    if not isinstance(blob["config"], dict) or not isinstance(blob["state_dict"], dict):
+        raise ValueError(f"{path}: 'config' and 'state_dict' must be dicts; re-save it with save_checkpoint.")
+    _check_finite_state(blob["state_dict"], str(path))
+    return blob
+
+
+def _load_state(model, state, path):
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if tuple(state[k].shape) != tuple(expected[k].shape))
+    if missing or unexpected or wrong:
+        raise ValueError(f"{path}: the weights do not fit its config (missing keys {missing}, unexpected keys "
+                         f"{unexpected}, wrong shapes {wrong}); re-save it with save_checkpoint.")
+    model.load_state_dict(state)
+
+
+def _check_config_types(config):
+    """VAEConfig's fields: whole numbers 1..1e6 for the sizes, a finite number for beta (messages name the field)."""
+    for name in ("d_x", "d_z", "d_hidden"):  # values below 1 are refused by __post_init__'s own message
+        setattr(config, name, _checks.positive_int(getattr(config, name), name, minimum=-MAX_SAMPLES,
+                                                   maximum=MAX_SAMPLES))
+    if not isinstance(config.likelihood, str):
+        raise _checks.InputTypeError(f"likelihood must be one of {LIKELIHOODS}, got {config.likelihood!r}.")
+    if isinstance(config.beta, bool) or _checks.as_numeric(config.beta, "beta").shape != ():
+        raise _checks.InputTypeError(f"beta must be a single number > 0, got {config.beta!r}.")
+    config.beta = float(config.beta)
+
+
+def _check_linear_vae_args(d_x, d_z, x_mean, rng, sigma2):
+    d_x = _checks.positive_int(d_x, "d_x", maximum=MAX_SAMPLES)
+    _checks.positive_int(d_z, "d_z", maximum=d_x)
+    if np.shape(_checks.as_float_array(x_mean, "x_mean")) != (d_x,):
+        raise ValueError(f"x_mean must have shape (d_x,) = ({d_x},), got {np.shape(x_mean)}.")
+    _checks.generator(rng)
+    if sigma2 is not None:
+        _checks.positive(_checks.finite_scalar(sigma2, "sigma2"), "sigma2")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lvmlib.bernoulli_mixture import BernoulliMixture, fit_bernoulli_mixture, log_p_completions
+from lvmlib.bernoulli_mixture import BernoulliMixture, fit_bernoulli_mixture, log_p_completions, top_completions
 from lvmlib.data import load_digits
 
 
@@ -74,6 +74,28 @@ def test_most_likely_completions_are_ranked_exact_conditionals():
     all_images, all_log_p = log_p_completions(model, x, observed)
     cond = dict(zip(map(tuple, all_images), all_log_p - model.log_p_x(x, observed)[0], strict=True))
     assert np.allclose(log_p, [cond[tuple(r)] for r in images], atol=1e-12)
+
+
+def test_top_completions_against_itertools_and_scipy():
+    """Brute force written here with itertools and scipy's Bernoulli pmf: the top completions and their
+    conditional probabilities p(x_mis | x_obs)."""
+    model = small_model(D=7, K=3, seed=4)
+    x = np.array([1, 0, 1, 0, 0, 1, 0], dtype=float)
+    observed = np.array([True, False, True, False, True, False, False])
+    scores = {}
+    for bits in itertools.product([0.0, 1.0], repeat=4):
+        full = x.copy()
+        full[~observed] = bits
+        per_k = [np.log(w) + stats.bernoulli.logpmf(full, p).sum() for w, p in zip(model.weights, model.probs,
+                                                                                   strict=True)]
+        scores[tuple(full)] = np.logaddexp.reduce(per_k)
+    total = np.logaddexp.reduce(list(scores.values()))
+    ranked = sorted(scores, key=scores.get, reverse=True)[:3]
+    images, log_p = top_completions(model, x, observed, top=3)
+    assert [tuple(r) for r in images] == ranked
+    np.testing.assert_allclose(log_p, [scores[r] - total for r in ranked], atol=1e-12)
+    with pytest.raises(ValueError, match="top must be >= 1"):
+        top_completions(model, x, observed, top=0)
 
 
 def test_completions_of_several_images_are_refused():

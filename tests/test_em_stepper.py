@@ -84,3 +84,44 @@ def test_front_end_wiring():
     reset.click()
     assert step_s.value == 0
     assert f"data-name='elbo'>{es.em_stepper_update(0).elbo:.4f}<" in readout.value
+
+
+def test_figure_fits_a_900_px_notebook_and_zooms_on_the_gap():
+    import io
+
+    from PIL import Image
+
+    box = es.em_stepper()
+    image = _find(box, widgets.Image)[0]
+    width, height = Image.open(io.BytesIO(image.value)).size
+    assert width <= 880 and height <= 400  # a 1280-px window with the file browser open leaves ~900 px
+    fit = es.default_fit()
+    lls, elbos = es._curves(fit)
+    gaps = lls - elbos
+    # the gap the explorer exists to show is tiny on the log-likelihood axis...
+    assert gaps[2::2].max() < 0.1 * (lls.max() - elbos.min())
+
+
+def test_try_this_answers_are_computed_by_the_update_code():
+    fit = es.default_fit()
+    answers = es.try_this_answers(fit)
+    assert set(answers) == {"1", "2", "3"}
+    states = [es.em_stepper_update(s, fit) for s in range(fit.n_steps + 1)]
+    max_e_gap = max(st.gap for st in states if st.phase == "E")
+    assert f"{max_e_gap:.1e}" in answers["1"]()
+    m_gaps = [st.gap for st in states if st.phase == "M"]
+    assert f"{max(m_gaps):.4f}" in answers["2"]() and f"{fit.result.n_iter} of {fit.result.n_iter}" in answers["2"]()
+    text = answers["3"]()
+    assert f"{fit.result.log_lik_history[-1]:.4f}" in text and "iteration" in text
+
+
+def test_default_fit_uses_the_exact_m_step():
+    # the stepper promises that log p(x) never decreases: that needs reg_covar = 0
+    fit = es.default_fit()
+    X = fit.X
+    w, m, c = fit.result.params_history[0]
+    from lvmlib.distributions import cholesky
+    from lvmlib.mixtures import e_step, m_step
+    resp = np.exp(e_step(X, w, m, cholesky(c))[0])
+    assert all(np.allclose(a, b) for a, b in zip(m_step(X, resp, reg_covar=0.0), fit.result.params_history[1],
+                                                 strict=True))

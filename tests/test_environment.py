@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _pyproject_requirements():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    return set(project["dependencies"]) | set(extras["course"]) | set(extras["test"])
+    return set(project["dependencies"]).union(*(set(extras[name]) for name in ("course", "test", "site")))
 
 
 def _environment_pip_requirements():
@@ -27,7 +27,7 @@ def _environment_pip_requirements():
 def test_environment_yml_and_pyproject_list_the_same_packages():
     requirements, editable = _environment_pip_requirements()
     assert requirements == _pyproject_requirements()
-    assert editable == ['-e ".[course,test]"']
+    assert editable == ['-e ".[course,test,site]"']
 
 
 def test_the_library_itself_does_not_require_jupyterlab():

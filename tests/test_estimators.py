@@ -11,11 +11,15 @@ import pytest
 from lvmlib.distributions import kl_normal
 from lvmlib.estimators import (
     effective_sample_size,
+    log1p_chi2_gaussian,
     log_importance_weights,
     log_p_x_hat,
     log_weights_gaussian,
+    log_weights_mixture,
     log_weights_prior,
     log_weights_uniform,
+    relative_standard_error,
+    self_normalized_expectation,
 )
 from lvmlib.examples import BinaryLatentModel, LinearGaussian, NonlinearModel1D, three_cluster_mixture
 
@@ -182,3 +186,103 @@ def test_x_is_checked_against_each_models_width():
 def test_prior_sampling_refuses_a_model_without_a_samplable_prior():
     with pytest.raises(ValueError, match="ContinuousLVM or a BinaryLatentModel for prior sampling"):
         log_weights_prior(three_cluster_mixture(), np.zeros((1, 2)), 5, np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# self-normalized IS, the CLT standard error, the closed-form chi^2, the mixture proposal
+# ---------------------------------------------------------------------------------------------------------------
+def test_self_normalized_expectation_by_hand_and_shift_invariant():
+    log_w = np.log(np.array([[1.0, 2.0], [3.0, 2.0]]))  # (k = 2, n_data = 2)
+    f = np.array([[10.0, -1.0], [20.0, 5.0]])
+    expected = np.array([(1 * 10 + 3 * 20) / 4, (2 * -1 + 2 * 5) / 4])
+    assert np.allclose(self_normalized_expectation(log_w, f), expected)
+    assert np.allclose(self_normalized_expectation(log_w - 1e4, f), expected)  # p(x) (any constant) cancels
+    f_vec = np.stack([f, 2 * f], axis=-1)  # (k, n_data, m = 2)
+    assert np.allclose(self_normalized_expectation(log_w, f_vec), np.stack([expected, 2 * expected], -1))
+
+
+def test_self_normalized_posterior_mean_on_linear_gaussian():
+    # E[z | x] in closed form; SNIS from a wide Gaussian q, 200 000 samples: within 5 of its own sds (~1e-6 failure)
+    model, x = LinearGaussian(), np.array([[1.2]])
+    mean, cov = model.posterior(x)
+    log_w, z = log_weights_gaussian(model, x, 0.0, 1.0, 200_000, np.random.default_rng(0), return_z=True)
+    est = self_normalized_expectation(log_w, z[..., 0])[0]
+    w = np.exp(log_w[:, 0] - log_w.max())
+    w /= w.sum()
+    sd = np.sqrt(np.sum(w**2 * (z[:, 0, 0] - est) ** 2))  # delta-method sd of the ratio estimate
+    assert abs(est - mean[0, 0]) < 5 * sd and sd < 0.01
+
+
+def test_relative_standard_error_by_hand():
+    w = np.array([1.0, 2.0, 3.0, 6.0])
+    expected = w.std(ddof=1) / (w.mean() * np.sqrt(w.size))
+    assert np.isclose(relative_standard_error(np.log(w)[:, None])[0], expected)
+    assert np.isclose(relative_standard_error(np.log(w)[:, None] - 800.0)[0], expected)  # tiny weights: no underflow
+    with pytest.raises(ValueError, match="k >= 2"):
+        relative_standard_error(np.zeros((1, 3)))
+
+
+def test_log1p_chi2_gaussian_against_quadrature():
+    from scipy import integrate, stats
+
+    for mu_p, s_p, mu_q, s_q in ((0.3, 1.2, -0.1, 1.5), (0.0, 1.0, 0.5, 0.8), (2.0, 0.5, 2.0, 0.4)):
+        def integrand(z, mu_p=mu_p, s_p=s_p, mu_q=mu_q, s_q=s_q):
+            return np.exp(2 * stats.norm.logpdf(z, mu_p, s_p) - stats.norm.logpdf(z, mu_q, s_q))
+
+        exact = integrate.quad(integrand, mu_p - 20 * s_p, mu_p + 20 * s_p, limit=200)[0]
+        assert np.isclose(log1p_chi2_gaussian(mu_p, s_p, mu_q, s_q), np.log(exact), rtol=1e-7)
+    # q narrower than p / sqrt(2): infinite; independent dimensions add in log space
+    assert log1p_chi2_gaussian(0.0, 1.0, 0.0, 0.7) == np.inf
+    one = log1p_chi2_gaussian(0.0, 1.0, 0.2, 1.2)
+    assert np.isclose(log1p_chi2_gaussian(np.zeros(50), 1.0, 0.2, 1.2), 50 * one)
+    with pytest.raises(ValueError, match="sigma_q must be > 0"):
+        log1p_chi2_gaussian(0.0, 1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="must broadcast"):
+        log1p_chi2_gaussian(np.zeros(2), 1.0, np.zeros(3), 1.0)
+
+
+def test_log1p_chi2_gaussian_matches_sampled_second_moment():
+    # E_q[w^2] / p(x)^2 estimated by sampling on the linear-Gaussian model (d = 1), against the closed form
+    model, x = LinearGaussian(), np.array([[1.2]])
+    mean, cov = model.posterior(x)
+    log_w = log_weights_gaussian(model, x, mean + 0.2, 0.6, 400_000, np.random.default_rng(3))[:, 0]
+    sampled = np.log(np.mean(np.exp(2 * (log_w - model.log_p_x(x)[0]))))
+    closed = log1p_chi2_gaussian(mean[0, 0], np.sqrt(cov[0, 0]), mean[0, 0] + 0.2, 0.6)
+    assert abs(sampled - closed) < 0.02
+
+
+def test_mixture_proposal_is_unbiased_and_its_density_matches_scipy():
+    from scipy import stats
+
+    model, x = NonlinearModel1D(), np.array([[2.0], [-0.5]])
+    means, sigmas, weights = [[1.25], [0.0]], [[0.37], [1.0]], [0.3, 0.7]
+    log_w, z = log_weights_mixture(model, x, means, sigmas, weights, 40, np.random.default_rng(5), n_repeats=3000,
+                                   return_z=True)
+    assert log_w.shape == (3000, 40, 2) and z.shape == (3000, 40, 2, 1)
+    _assert_unbiased(log_w, model.log_p_x(x))
+    q = 0.3 * stats.norm.pdf(z[..., 0], 1.25, 0.37) + 0.7 * stats.norm.pdf(z[..., 0], 0.0, 1.0)
+    assert np.allclose(log_w, model.log_p_xz(x, z) - np.log(q))
+
+
+def test_mixture_proposal_bad_inputs_named():
+    model, x, rng = NonlinearModel1D(), np.array([[2.0]]), np.random.default_rng(0)
+    with pytest.raises(ValueError, match="weights must sum to 1"):
+        log_weights_mixture(model, x, [[0.0], [1.0]], [[1.0], [1.0]], [0.5, 0.6], 5, rng)
+    with pytest.raises(ValueError, match="means must have shape"):
+        log_weights_mixture(model, x, [[0.0], [1.0], [2.0]], [[1.0], [1.0]], [0.5, 0.5], 5, rng)
+    with pytest.raises(ValueError, match="sigmas must be > 0"):
+        log_weights_mixture(model, x, [[0.0], [1.0]], [[1.0], [0.0]], [0.5, 0.5], 5, rng)
+    with pytest.raises(ValueError, match="ContinuousLVM"):
+        log_weights_mixture(three_cluster_mixture(), x, [[0.0]], [[1.0]], [1.0], 5, rng)
+    with pytest.raises(ValueError, match="f must have shape"):
+        self_normalized_expectation(np.zeros((3, 2)), np.zeros((3, 3)))
+
+
+def test_self_normalized_standard_error_by_hand():
+    log_w = np.log(np.array([[1.0, 2.0], [3.0, 2.0]]))
+    f = np.array([[10.0, -1.0], [20.0, 5.0]])
+    est, se = self_normalized_expectation(log_w, f, return_se=True)
+    w = np.array([[0.25, 0.5], [0.75, 0.5]])  # normalized weights
+    assert np.allclose(se, np.sqrt(np.sum(w**2 * (f - est) ** 2, axis=0)))
+    est_v, se_v = self_normalized_expectation(log_w, np.stack([f, 3 * f], -1), return_se=True)
+    assert np.allclose(se_v, np.stack([se, 3 * se], -1)) and np.allclose(est_v, np.stack([est, 3 * est], -1))

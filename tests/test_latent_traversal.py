@@ -67,3 +67,19 @@ def test_sliders_start_on_their_grid_so_log_p_z_follows_from_their_readouts():
     sliders[1].value = -2.9
     readout = box.children[1].children[0].children[-1].value
     assert f"data-name='log_p_z'>{-0.5 * (1.2**2 + 2.9**2 + 2 * np.log(2 * np.pi)):.4f}<" in readout
+
+
+def test_slider_range_comes_from_the_data():
+    z = np.random.default_rng(0).normal(size=(1000, 2)) * 2.5  # many points beyond +-3
+    limit = lt.z_limit_from_data(z)
+    assert limit % 0.5 == 0 and limit >= 3.0
+    assert np.mean(np.abs(z).max(axis=1) <= limit) >= 0.99  # the range holds 99% of the points
+    assert np.mean(np.abs(z).max(axis=1) <= limit - 0.5) < 0.99  # and is no wider than needed
+    assert lt.z_limit_from_data(np.zeros((5, 2))) == lt.Z_LIMIT  # never narrower than the prior's +-3
+    box = lt.traversal_explorer(sigmoid_decoder(), 2, (8, 8), z_points=z)
+    sliders = box.children[1].children[0].children[:2]
+    assert box.z_limit == limit and all(s.min == -limit and s.max == limit for s in sliders)
+    with pytest.raises(ValueError, match="z_points must be a finite"):
+        lt.z_limit_from_data(np.array([[np.nan, 0.0]]))
+    with pytest.raises(ValueError, match="z_limit must be a positive number"):
+        lt.traversal_explorer(sigmoid_decoder(), 2, (8, 8), z_limit=0.0)

@@ -181,3 +181,74 @@ def test_finite_difference_grad_of_a_quadratic():
     A = np.array([[2.0, 0.5], [0.5, 1.0]])
     theta = np.array([0.3, -1.2])
     assert np.allclose(marginal.finite_difference_grad(lambda t: 0.5 * t @ A @ t, theta), A @ theta, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The chapter's key checks can fail: run them from the notebook's own cells with an error planted
+# ---------------------------------------------------------------------------------------------------------------
+NOTEBOOK = __import__("pathlib").Path(__file__).parents[1] / "notebooks" / "03_marginal_likelihood.ipynb"
+CHECKS = {  # name: the cells to run (by a line each contains), the last one holding the check
+    "closed form": ["U = np.linalg.qr(rng.standard_normal((D, d)))[0]"],
+    "brute = analytic": ["images, labels = load_digits()", "em = fit_bernoulli_mixture(",
+                         "brute = logsumexp(log_p_full)", "analytic = bmm.log_p_x(x_one, few)"],
+    "gradient identity": ["grad_model = BinaryLatentModel.random("],
+    "Laplace": ["linear2 = LinearGaussian(W=", "starts = {-0.5: 0.0, 2.0: 1.0}", "log_mass_right = np.log("],
+}
+
+
+def _run_chapter_cells(lines, replace=None):
+    """Exec the notebook's import cell and the code cells containing ``lines`` (in order) in a fresh namespace."""
+    import matplotlib
+    import nbformat
+
+    matplotlib.use("Agg")
+    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    chosen = [next(s for s in cells if "%matplotlib inline" in s)]
+    chosen += [next(s for s in cells if line in s) for line in lines]
+    namespace = {}
+    for source in chosen:
+        source = "\n".join(line for line in source.splitlines() if not line.startswith("%"))
+        for old, new in (replace or {}).items():
+            source = source.replace(old, new)
+        exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+    return namespace
+
+
+def _plant(name, monkeypatch):
+    """Plant one error for the check ``name``; return source replacements (if the error is in the cell itself)."""
+    from lvmlib import laplace
+    from lvmlib.bernoulli_mixture import BernoulliMixture
+
+    if name == "closed form":  # W's columns no longer orthogonal: the factorized formula does not apply
+        return {"U = np.linalg.qr(rng.standard_normal((D, d)))[0]": "U = rng.standard_normal((D, d)) / np.sqrt(D)"}
+    if name == "brute = analytic":  # a wrong marginal: the hidden pixels are not summed out but kept
+        log_p_x = BernoulliMixture.log_p_x
+        monkeypatch.setattr(BernoulliMixture, "log_p_x", lambda self, x, observed=None: log_p_x(self, x))
+    if name == "gradient identity":  # the posterior-averaged gradient with a flipped sign
+        grad = marginal.grad_log_p_x_W
+        monkeypatch.setattr(marginal, "grad_log_p_x_W", lambda model, x: -grad(model, x))
+    if name == "Laplace":  # a curvature off by a factor 4 (e.g. a wrong finite-difference step)
+        hessian = laplace.hessian
+        monkeypatch.setattr(laplace, "hessian", lambda f, z, eps=1e-4: 4 * hessian(f, z, eps))
+    return {}
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_chapter_check_passes_as_written_and_fails_with_a_planted_error(name, monkeypatch):
+    _run_chapter_cells(CHECKS[name])  # as written: no AssertionError
+    replace = _plant(name, monkeypatch)
+    with pytest.raises(AssertionError):
+        _run_chapter_cells(CHECKS[name], replace)
+
+
+@pytest.mark.parametrize("d_max", [5, 12, 16])
+def test_chapter_timing_cells_survive_a_small_D_MAX(d_max, capsys):
+    """The trap of issue 12: D_MAX = 16 left every timing too short to fit and raised in four cells. Now the fit
+    falls back to the three longest timings with a note, the slope check is skipped, and the cells run."""
+    ns = _run_chapter_cells(["D_MAX = 21", "t30 = float(fit.seconds(30))"], {"D_MAX = 21 ": f"D_MAX = {d_max} "})
+    out = capsys.readouterr().out
+    assert ns["d_max"] == max(d_max, 8) and np.isfinite(ns["t30"])
+    if d_max < 8:
+        assert "D_MAX = 5 is outside 8..26" in out
+    if not ns["slope_testable"]:
+        assert "fewer than 3 timings reach MIN_FIT_SECONDS" in out

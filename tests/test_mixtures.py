@@ -112,17 +112,22 @@ def test_elbo_treats_zero_log_zero_as_zero(abc_data):
 
 
 # ---- EM against scikit-learn -----------------------------------------------------------------------------------
-def sklearn_fit(X, init, covariance_type):
-    covs = init["covs"] if covariance_type == "full" else np.diagonal(init["covs"], axis1=1, axis2=2)
-    gm = GaussianMixture(len(init["weights"]), covariance_type=covariance_type, reg_covar=0.0, tol=1e-13,
+SK_PRECISIONS = {"full": np.linalg.inv, "diag": lambda c: 1 / np.diagonal(c, axis1=1, axis2=2),
+                 "tied": lambda c: np.linalg.inv(c[0]), "spherical": lambda c: 1 / c[:, 0, 0]}
+SK_COVS = {"full": lambda c: c, "diag": lambda c: np.stack([np.diag(v) for v in c]),
+           "tied": lambda c: np.repeat(c[None], 3, 0)[:1], "spherical": lambda c: c[:, None, None] * np.eye(2)}
+
+
+def sklearn_fit(X, init, covariance_type, reg_covar=0.0):
+    gm = GaussianMixture(len(init["weights"]), covariance_type=covariance_type, reg_covar=reg_covar, tol=1e-13,
                          max_iter=5000, weights_init=init["weights"], means_init=init["means"],
-                         precisions_init=np.linalg.inv(covs) if covariance_type == "full" else 1 / covs)
+                         precisions_init=SK_PRECISIONS[covariance_type](init["covs"]))
     with warnings.catch_warnings():
         warnings.simplefilter("error", SklearnConvergenceWarning)
         return gm.fit(X)
 
 
-@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "tied", "spherical"])
 @pytest.mark.parametrize("dataset", ["abc_data", "faithful"])
 def test_em_matches_sklearn_from_the_same_init(dataset, covariance_type, request):
     X = request.getfixturevalue(dataset)
@@ -133,9 +138,14 @@ def test_em_matches_sklearn_from_the_same_init(dataset, covariance_type, request
     gm = sklearn_fit(X, init, covariance_type)
     assert ours.converged
     assert abs(ours.log_lik - gm.score(X)) < 1e-6  # per data point
-    sk_covs = gm.covariances_ if covariance_type == "full" else np.stack([np.diag(c) for c in gm.covariances_])
+    sk_covs = SK_COVS[covariance_type](gm.covariances_)
+    if covariance_type == "tied":
+        assert np.allclose(ours.covs, ours.covs[0], atol=0)  # one matrix, repeated K times
+        sk_covs = np.repeat(gm.covariances_[None], K, axis=0)
     for ours_p, theirs in ((ours.weights, gm.weights_), (ours.means, gm.means_), (ours.covs, sk_covs)):
         assert np.allclose(ours_p, theirs, atol=1e-5, rtol=0)
+    assert np.isclose(mx.bic(X, ours.weights, ours.means, ours.covs, covariance_type), gm.bic(X), rtol=1e-8)
+    assert mx.n_parameters(K, X.shape[1], covariance_type) == gm._n_parameters()
 
 
 def test_bic_matches_sklearn(faithful):
@@ -155,8 +165,13 @@ def test_em_never_lowers_the_log_likelihood_and_e_steps_close_the_gap(seed):
     covariance_type = ("full", "diag")[seed % 2]
     if covariance_type == "diag":
         covs = covs * np.eye(d)
-    result = mx.fit_em(X, K, init={"weights": weights, "means": means, "covs": covs}, max_iter=5000,
-                       tol=1e-9, covariance_type=covariance_type)
+    init = {"weights": weights, "means": means, "covs": covs}
+    if seed == 2:  # this start collapses a 1-D component onto one point: fit_em says so instead of climbing the spike
+        with pytest.raises(ValueError, match="component 2 collapsed.*reg_covar"):
+            mx.fit_em(X, K, init=init, max_iter=5000, tol=1e-9, covariance_type=covariance_type, reg_covar=0.0)
+        return
+    result = mx.fit_em(X, K, init=init, max_iter=5000, tol=1e-9, covariance_type=covariance_type,
+                       reg_covar=0.0)  # the exact M-step
     assert np.all(np.diff(result.log_lik_history) >= -1e-12)  # rounding only
     assert len(result.half_steps) == 2 * result.n_iter == 2 * (len(result.params_history) - 1)
     for label, log_lik, value in result.half_steps[0::2]:
@@ -213,7 +228,7 @@ def test_reg_covar_prevents_a_collapse(faithful):
     means = np.stack([faithful[faithful[:, 0] < 0].mean(0), faithful[faithful[:, 0] > 0].mean(0), faithful[0]])
     init = {"weights": np.array([0.5, 0.4, 0.1]), "means": means,
             "covs": np.stack([0.1 * np.eye(2), 0.1 * np.eye(2), 1e-3 * np.eye(2)])}
-    with pytest.raises(ValueError, match="not positive definite.*reg_covar"):
+    with pytest.raises(ValueError, match=r"component 2 collapsed after the M-step of iteration \d+.*reg_covar > 0"):
         mx.fit_em(faithful, 3, init=init, reg_covar=0.0, max_iter=300)
     result = mx.fit_em(faithful, 3, init=init, reg_covar=1e-3, max_iter=300)
     assert result.converged and np.all(np.linalg.eigvalsh(result.covs) >= 1e-3 - 1e-12)
@@ -247,7 +262,7 @@ def test_bad_inputs_name_the_parameter_and_the_fix(abc_data):
     with pytest.raises(ValueError, match="init has 3 components but n_components = 2"):
         mx.fit_em(abc_data, 2, init={"weights": model.weights, "means": model.means, "covs": model.covs})
     with pytest.raises(ValueError, match="covariance_type must be one of"):
-        mx.fit_em(abc_data, 3, rng=rng, covariance_type="spherical")
+        mx.fit_em(abc_data, 3, rng=rng, covariance_type="banana")
     with pytest.raises(ValueError, match="resp must sum to 1"):
         mx.m_step(abc_data, np.full((len(abc_data), 3), 0.5))
     with pytest.raises(ValueError, match="resp must have one row per data point"):
@@ -271,3 +286,159 @@ def test_log_gaussian_matches_log_mvn_even_when_ill_conditioned():
     for cov in (np.diag([1.0, 1e-6, 100.0]), np.cov(X.T) + 1e-6 * np.eye(3)):
         L = cholesky(cov)
         assert np.allclose(mx._log_gaussian(X, X.mean(0), L), log_mvn(X, X.mean(0), L), rtol=1e-10, atol=1e-8)
+
+
+# ---- reg_covar is a heuristic; MAP-EM is the principled version ---------------------------------------------
+def collapsing_start(X):
+    """The chapter's start: a third component on the single point X[0] (with reg_covar = 0 it collapses)."""
+    return {"weights": np.array([0.5, 0.4, 0.1]),
+            "means": np.stack([X[X[:, 0] < 0].mean(0), X[X[:, 0] > 0].mean(0), X[0]]),
+            "covs": np.stack([0.1 * np.eye(2), 0.1 * np.eye(2), 1e-3 * np.eye(2)])}
+
+
+def test_reg_covar_can_lower_the_log_likelihood(faithful):
+    fit = mx.fit_em(faithful, 3, init=collapsing_start(faithful), reg_covar=1e-3, max_iter=300)
+    assert fit.converged
+    assert np.diff(fit.log_lik_history).min() == pytest.approx(-5.44e-5, rel=0.01)  # the chapter's number
+
+
+def test_log_prior_matches_scipy(faithful):
+    from scipy.stats import dirichlet, invwishart
+
+    rng = np.random.default_rng(3)
+    prior = mx.MixturePrior(2.5, 4.0, np.array([[0.5, 0.1], [0.1, 0.3]]))
+    weights, _, covs = random_params(rng, 3, 2)
+    expected = dirichlet(np.full(3, 2.5)).logpdf(weights) + sum(invwishart(4.0, prior.psi).logpdf(c) for c in covs)
+    assert mx.log_prior(prior, weights, covs) == pytest.approx(expected, abs=1e-10)
+    flat = mx.MixturePrior(1.0, 4.0, prior.psi)  # alpha = 1: the Dirichlet is the constant log Gamma(K) = log 2
+    assert mx.log_prior(flat, weights, covs) == pytest.approx(
+        np.log(2.0) + sum(invwishart(4.0, prior.psi).logpdf(c) for c in covs), abs=1e-10)
+    default = mx.MixturePrior.default(faithful, 3)
+    assert default.nu == 4.0 and np.allclose(default.psi, np.cov(faithful.T) / 3.0)  # Fraley and Raftery
+
+
+def test_map_m_step_maximizes_the_penalized_elbo(abc_data):
+    rng = np.random.default_rng(4)
+    n = len(abc_data)
+    prior = mx.MixturePrior(3.0, 5.0, 0.4 * np.eye(2))
+    resp = rng.dirichlet(np.ones(3), size=n)
+    best = mx.m_step(abc_data, resp, reg_covar=0.0, prior=prior)
+
+    def objective(params):
+        return mx.elbo(abc_data, resp, *params) + mx.log_prior(prior, params[0], params[2]) / n
+
+    top = objective(best)
+    for _ in range(30):  # random nearby parameters never do better
+        w = best[0] * np.exp(0.1 * rng.standard_normal(3))
+        A = np.eye(2) + 0.05 * rng.standard_normal((3, 2, 2))
+        other = (w / w.sum(), best[1] + 0.05 * rng.standard_normal((3, 2)), A @ best[2] @ np.swapaxes(A, 1, 2))
+        assert objective(other) < top
+    Nk = resp.sum(0)  # the closed form, written out independently
+    assert np.allclose(best[0], (Nk + 2.0) / (n + 3 * 2.0))
+    diff = abc_data[:, None, :] - best[1][None]
+    scatter = np.einsum("nk,nki,nkj->kij", resp, diff, diff)
+    assert np.allclose(best[2], (scatter + 0.4 * np.eye(2)) / (Nk + 5.0 + 3)[:, None, None])
+
+
+def test_map_em_never_lowers_its_objective_and_does_not_collapse(faithful):
+    prior = mx.MixturePrior.default(faithful, 3, alpha=2.0)
+    fit = mx.fit_em(faithful, 3, init=collapsing_start(faithful), prior=prior, tol=1e-10, max_iter=2000)
+    assert fit.converged and np.all(np.diff(fit.objective_history) >= -1e-12)
+    expected = [ll + mx.log_prior(prior, w, c) / len(faithful)
+                for ll, (w, _, c) in zip(fit.log_lik_history, fit.params_history, strict=True)]
+    assert np.allclose(fit.objective_history, expected, atol=1e-12)
+    floor = np.linalg.eigvalsh(prior.psi).min() / (len(faithful) + prior.nu + 3)
+    assert mx.smallest_eigenvalues(fit.covs).min() >= floor
+    with pytest.raises(ValueError, match="collapsed.*reg_covar"):  # the same start without a prior
+        mx.fit_em(faithful, 3, init=collapsing_start(faithful), reg_covar=0.0, max_iter=300)
+    # from k-means++ seeds too (the MAP M-step also sets up the start)
+    seeded = mx.fit_em(faithful, 3, rng=np.random.default_rng(0), prior=prior, tol=1e-8, max_iter=2000)
+    assert np.all(np.diff(seeded.objective_history) >= -1e-12)
+
+
+def test_objective_history_is_the_log_likelihood_without_a_prior(abc_data):
+    fit = mx.fit_em(abc_data, 3, rng=np.random.default_rng(2), reg_covar=0.0, tol=1e-8)
+    assert fit.objective_history == fit.log_lik_history
+
+
+def test_smallest_eigenvalues_and_kmeans_from_given_centers(abc_data):
+    covs = np.array([[[2.0, 0.0], [0.0, 0.5]], [[1.0, 0.9], [0.9, 1.0]]])
+    assert np.allclose(mx.smallest_eigenvalues(covs), [0.5, 0.1])
+    seeds = mx.kmeans_plusplus(abc_data, 3, np.random.default_rng(5))
+    via_seeds = mx.kmeans(abc_data, 3, np.random.default_rng(5))
+    given = mx.kmeans(abc_data, 3, None, centers=seeds)
+    assert np.allclose(via_seeds[0], given[0]) and np.array_equal(via_seeds[1], given[1])
+
+
+def test_new_bad_inputs_name_the_parameter_and_the_fix(abc_data, faithful):
+    prior = mx.MixturePrior.default(faithful, 3)
+    with pytest.raises(TypeError, match="prior must be None or a MixturePrior"):
+        mx.fit_em(faithful, 3, rng=np.random.default_rng(0), prior={"alpha": 2})
+    with pytest.raises(ValueError, match="with a prior, reg_covar must be 0"):
+        mx.fit_em(faithful, 3, rng=np.random.default_rng(0), prior=prior, reg_covar=1e-3)
+    with pytest.raises(ValueError, match="prior works with covariance_type='full' only"):
+        mx.fit_em(faithful, 3, rng=np.random.default_rng(0), prior=prior, covariance_type="diag")
+    with pytest.raises(ValueError, match="prior.alpha must be >= 1"):
+        mx.m_step(faithful, np.full((len(faithful), 3), 1 / 3), 0.0, prior=mx.MixturePrior(0.5, 4.0, prior.psi))
+    with pytest.raises(ValueError, match=r"prior.nu must be > D - 1 = 1"):
+        mx.log_prior(mx.MixturePrior(1.0, 0.5, prior.psi), np.ones(1), np.eye(2)[None])
+    with pytest.raises(ValueError, match=r"prior.psi must be a positive definite \(2, 2\) matrix"):
+        mx.log_prior(mx.MixturePrior(1.0, 4.0, -np.eye(2)), np.ones(1), np.eye(2)[None])
+    with pytest.raises(ValueError, match=r"centers must have shape \(3, D\)"):
+        mx.kmeans(abc_data, 3, None, centers=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="covs must have 3 dimension"):
+        mx.smallest_eigenvalues(np.eye(2))
+    with pytest.raises(ValueError, match="n_components must be >= 1"):
+        mx.n_parameters(0, 2)
+
+
+def test_parameter_counts_by_hand():
+    # K = 3, D = 2: 2 weights + 6 means + covariances 9 (full) / 6 (diag) / 3 (tied) / 3 (spherical)
+    assert [mx.n_parameters(3, 2, ct) for ct in ("full", "diag", "tied", "spherical")] == [17, 14, 11, 11]
+
+
+# ---- planted errors: the chapter's key checks fail when the computation is wrong --------------------------------
+def _m_step_without_centring(X, resp):
+    w, m, _ = mx.m_step(X, resp, reg_covar=0.0)
+    nk = resp.sum(0)
+    return w, m, np.einsum("nk,ni,nj->kij", resp, X, X) / nk[:, None, None]  # forgot to subtract the mean
+
+
+def _em_trace(X, init, m_step, n_iter=30):
+    """log-likelihood after each iteration of EM with a given M-step (the notebook's monotonicity check)."""
+    w, m, c = init["weights"], init["means"], init["covs"]
+    trace = [mx.log_likelihood(X, w, m, c)]
+    for _ in range(n_iter):
+        resp = np.exp(mx.e_step(X, w, m, cholesky(c))[0])
+        w, m, c = m_step(X, resp)
+        trace.append(mx.log_likelihood(X, w, m, c))
+    return np.array(trace)
+
+
+def test_planted_errors_fail_the_monotonicity_check(faithful):
+    init = mx.init_from_kmeans_plusplus(faithful, 2, np.random.default_rng(1), reg_covar=0.0)
+    right = _em_trace(faithful, init, lambda X, r: mx.m_step(X, r, reg_covar=0.0))
+    assert np.all(np.diff(right) >= -1e-12)
+    wrong = _em_trace(faithful, init, _m_step_without_centring)
+    assert not np.all(np.diff(wrong) >= -1e-12)  # the check "ℓ never decreases" catches an uncentred covariance
+    heuristic = collapsing_start(faithful)
+    reg = mx.fit_em(faithful, 3, init=heuristic, reg_covar=1e-3, max_iter=300)
+    assert not np.all(np.diff(reg.log_lik_history) >= -1e-12)  # and reg_covar's M-step, which is not exact
+
+
+def test_planted_errors_fail_the_minorizer_check(abc_data):
+    model = three_cluster_mixture()
+    means = model.means + [[1.5, -1.0], [0, 0], [0, 0]]
+    q = np.exp(mx.e_step(abc_data, model.weights, means, cholesky(model.covs))[0])
+    m_A = mx.m_step(abc_data, q, reg_covar=0.0)[1][0]
+    a = np.arange(-30, 91) / 40
+    line = [np.vstack([means[0] + t * (m_A - means[0]), means[1:]]) for t in a]
+    ell = np.array([mx.log_likelihood(abc_data, model.weights, mu, model.covs) for mu in line])
+    bound = np.array([mx.elbo(abc_data, q, model.weights, mu, model.covs) for mu in line])
+    assert np.all(bound <= ell + 1e-12) and abs(bound[30] - ell[30]) < 1e-12 and bound.argmax() == 70
+    assert not abs(bound[30] - (ell[30] - 0.01)) < 1e-12                 # a wrong log p(x) breaks "touching"
+    no_entropy = bound - np.mean(-np.sum(np.where(q > 0, q * np.log(q), 0), axis=1))
+    assert not abs(no_entropy[30] - ell[30]) < 1e-12                     # so does an ELBO without H(q)
+    wrong_q = np.roll(q, 1, axis=1)                                      # q of the wrong components
+    bound_w = np.array([mx.elbo(abc_data, wrong_q, model.weights, mu, model.covs) for mu in line])
+    assert not (abs(bound_w[30] - ell[30]) < 1e-12 and bound_w.argmax() == 70)

@@ -67,3 +67,39 @@ def test_bad_inputs_raise(x):
         ppca.covariance_eigen(x[:1])
     with pytest.raises(ValueError, match="the maximum-likelihood sigma2 is 0"):
         ppca.log_likelihood_from_eigenvalues(np.array([2.0, 1.0, 0.0]), 2)
+
+
+def test_rotated_solution_keeps_the_likelihood_but_not_a_diagonal_posterior(x):
+    lam, _ = ppca.covariance_eigen(x)
+    R = ppca.random_rotation(8, np.random.default_rng(0))
+    assert np.allclose(R @ R.T, np.eye(8), atol=1e-12)
+    plain, rotated = ppca.fit(x, 8), ppca.fit(x, 8, rotation=R)
+    exact = ppca.log_likelihood_from_eigenvalues(lam, 8)
+    assert np.isclose(_scipy_mean_log_lik(x, rotated), exact, atol=1e-8)  # W W^T does not see R
+    assert ppca.diagonal_q_gap(plain.W, plain.sigma_x**2) < 1e-12
+    assert ppca.diagonal_q_gap(rotated.W, rotated.sigma_x**2) > 0.1
+    with pytest.raises(ValueError, match="rotation must be an orthogonal"):
+        ppca.fit(x, 8, rotation=2 * np.eye(8))
+
+
+def test_diagonal_q_gap_is_the_kl_from_the_best_diagonal_q_to_the_exact_posterior():
+    rng = np.random.default_rng(1)
+    W, sigma2 = rng.normal(size=(5, 3)), 0.4
+    M = W.T @ W + sigma2 * np.eye(3)
+    post_cov = sigma2 * np.linalg.inv(M)
+    # the best diagonal q under KL(q || p): precisions = the diagonal of the posterior precision M / sigma2
+    q_cov = np.diag(sigma2 / np.diag(M))
+    kl = 0.5 * (np.trace(np.linalg.solve(post_cov, q_cov)) - 3 + np.log(np.linalg.det(post_cov) / np.linalg.det(q_cov)))
+    assert np.isclose(ppca.diagonal_q_gap(W, sigma2), kl, rtol=1e-10)
+    # and no other diagonal q does better: perturbing the variances raises the KL
+    for scale in (0.9, 1.1):
+        q2 = q_cov * scale
+        kl2 = 0.5 * (np.trace(np.linalg.solve(post_cov, q2)) - 3 + np.log(np.linalg.det(post_cov) / np.linalg.det(q2)))
+        assert kl2 > kl
+
+
+def test_kl_per_direction_is_half_the_log_eigenvalue_ratio_and_zero_when_collapsed(x):
+    lam, _ = ppca.covariance_eigen(x)
+    kl = ppca.kl_per_direction(lam, 8, 0.3)
+    assert np.allclose(kl[:4], 0.5 * np.log(lam[:4] / 0.3)) and np.all(kl[4:] == 0)
+    assert (kl > 0).sum() == ppca.n_active_directions(lam, 8, 0.3)

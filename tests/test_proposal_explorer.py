@@ -12,6 +12,7 @@ from lvmlib.widgets.proposal_explorer import (
     MU_RANGE,
     proposal_explorer,
     proposal_update,
+    try_this_answers,
 )
 
 READOUT_NAMES = {"log_px", "log_px_hat", "bias", "bias_se", "ess", "ess_frac", "sd_log_px_hat", "ratio"}
@@ -24,7 +25,8 @@ def test_update_is_finite_over_the_slider_ranges(mu_q, log_sigma_q, k):
     state = proposal_update(mu_q, log_sigma_q, k, seed=0)
     names = {name for name, _ in state.readout().values()}
     assert names == READOUT_NAMES
-    assert all(np.isfinite(value) for _, value in state.readout().values())
+    assert all(np.isfinite(value) for name, value in state.readout().values() if name != "ess_frac")
+    assert np.isnan(state.ess_frac) if k == 1 else np.isclose(state.ess_frac, state.ess / k)
     assert 1.0 - 1e-9 <= state.ess <= k + 1e-9
     assert np.isclose(state.w_norm.sum(), 1.0) and state.z.shape == (k,)
     assert np.isclose(state.bias, state.log_px_hat - state.log_px)
@@ -137,3 +139,43 @@ def test_try_this_prompts_hold():
     assert narrower.bias + 4 * narrower.bias_se < prior.bias  # narrowing does not rescue it
     k1, k500 = proposal_update(0.0, 0.3, 1), proposal_update(0.0, 0.3, K_RANGE[1])
     assert k1.bias < -2.0 and abs(k500.bias) < 2 * k500.bias_se  # several nats, then within its standard error
+
+
+def test_ess_frac_is_undefined_and_greyed_at_k_1():
+    # the learner's report: at k = 1 ESS/k read 1.0000 beside a -79-nat bias. One weight always normalizes to 1, so
+    # ESS = 1 for every q: the readout must say "undefined", in grey, and not print a number there
+    bad = proposal_update(3.0, -2.5, 1)
+    assert bad.bias < -50 and bad.ess == 1.0 and np.isnan(bad.ess_frac)
+    html = bad.readout_html()
+    assert "data-name='ess_frac' style='color:#999'" in html and "undefined (k = 1)" in html and "nan" not in html
+    assert "undefined" not in proposal_update(3.0, -2.5, 2).readout_html()
+
+
+def test_front_end_greys_ess_frac_at_k_1():
+    box = proposal_explorer()
+    controls_box = box.children[1].children[0]
+    k = [c for c in controls_box.children if getattr(c, "description", None) == "k"][0]
+    k.value = 1
+    assert "undefined (k = 1)" in controls_box.children[-1].value
+    k.value = 2
+    assert "undefined" not in controls_box.children[-1].value
+
+
+def test_figure_fits_a_narrow_notebook():
+    # a 1280-px window with the file browser open leaves ~900 px of notebook: the figure renders at <= 880 px
+    live, _ = _front_end_sliders()
+    width, height = live.fig.canvas.get_width_height()
+    assert width <= 880 and height <= 400
+
+
+def test_try_this_answers_come_from_the_update_function():
+    answers = try_this_answers()
+    assert set(answers) == {"1", "2", "3"}
+    one = answers["1"]()
+    mode = proposal_update(1.25, -1.0, DEFAULTS["k"])
+    assert f"{mode.ratio:.4f}" in one and f"{mode.ess_frac:.4f}" in one
+    assert f"{proposal_update(1.25, -2.0, DEFAULTS['k']).bias:.4f}" in answers["2"]()
+    three = answers["3"]()
+    assert f"{proposal_update(0.0, 0.3, K_RANGE[1]).bias:.4f}" in three and "undefined" in three
+    # another seed gives other numbers: the answers are computed, not stored
+    assert try_this_answers(seed=5)["1"]() != one

@@ -217,13 +217,62 @@ def test_bad_inputs_raise_value_errors_naming_the_parameter():
     assert gaussian.as_x(np.full((1, 4), 5.0)).shape == (1, 4)  # any real value is fine for a Gaussian decoder
 
 
-def test_training_throughput_is_measured_for_both_loops(digits):
-    before = torch.random.get_rng_state()
-    rate = vae.plain_torch_throughput(vae.VAEConfig(d_x=64, d_z=2), digits[0][:300], 1, seed=0)
-    assert torch.equal(torch.random.get_rng_state(), before)  # the plain loop's global seeding does not leak
-    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=2), torch.Generator().manual_seed(10))
-    history = vae.train(model, digits[0][:300], 1, vae.make_generator(0, "cpu"), progress=False)
-    assert rate > 0 and history["images_per_s"][0] > 0
+def _loss_written_here(encoder, decoder, x, eps, kl_sign=1.0):
+    """The notebook's negative ELBO, written independently: log-sigmoid terms and the Gaussian KL, batch mean."""
+    mu, log_var = encoder(x)
+    logits = decoder(mu + torch.exp(0.5 * log_var) * eps)
+    log_p_x_given_z = (x * torch.nn.functional.logsigmoid(logits)
+                       + (1 - x) * torch.nn.functional.logsigmoid(-logits)).sum(-1)
+    kl = 0.5 * (log_var.exp() + mu**2 - 1 - log_var).sum(-1)
+    return (kl_sign * kl - log_p_x_given_z).mean()
+
+
+def _train_loss_and_replay(digits, written_loss):
+    """vae.train's loss on one full batch (lr 0: the loss before any step) and the same batch and noise replayed."""
+    x = digits[0][:200]
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=3), torch.Generator().manual_seed(5), device="cpu")
+    history = vae.train(model, x, 1, vae.make_generator(11, "cpu"), batch_size=len(x), lr=1e-12, progress=False)
+    replay = vae.make_generator(11, "cpu")
+    xt = model.as_x(x)
+    batch = xt[torch.randperm(len(x), generator=replay)]
+    eps = torch.randn((len(x), 3), generator=replay)
+    with torch.no_grad():
+        return history["train"][0], written_loss(model.encoder, model.decoder, batch, eps).item()
+
+
+def test_train_minimizes_the_loss_written_out_on_the_same_batch_and_noise(digits):
+    from_train, written = _train_loss_and_replay(digits, _loss_written_here)
+    assert abs(from_train - written) < 1e-6 * abs(written)
+
+
+def test_the_loss_equality_check_catches_a_flipped_kl_sign(digits):
+    flipped = lambda *args: _loss_written_here(*args, kl_sign=-1.0)  # a planted error: + KL written as - KL
+    from_train, written = _train_loss_and_replay(digits, flipped)
+    assert abs(from_train - written) > 1e-2
+
+
+def test_train_step_takes_one_optimizer_step_on_the_loss():
+    model = vae.VAE(vae.VAEConfig(d_x=6, d_z=2, d_hidden=5), torch.Generator().manual_seed(1), device="cpu")
+    x = (torch.rand(4, 6, generator=torch.Generator().manual_seed(2)) > 0.5).float()
+    eps = torch.randn(4, 2, generator=torch.Generator().manual_seed(3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):  # twice: a missing zero_grad would double the second step
+        before = [p.detach().clone() for p in model.parameters()]
+        loss = vae.negative_elbo_loss(model.encoder, model.decoder, x, eps)
+        grads = torch.autograd.grad(loss, list(model.parameters()))
+        returned = vae.train_step(model.encoder, model.decoder, opt, x, eps)
+        assert torch.isclose(returned, loss.detach())
+        for p, p0, g in zip(model.parameters(), before, grads, strict=True):
+            assert torch.allclose(p.detach(), p0 - 0.1 * g, atol=1e-7)
+
+
+def test_kl_per_unit_adds_up_to_the_kl_term():
+    g = torch.Generator().manual_seed(4)
+    mu, log_var = (torch.randn(30, 5, generator=g, dtype=torch.float64) for _ in range(2))
+    per_unit = vae.kl_per_unit(mu.numpy(), log_var.numpy())
+    assert per_unit.shape == (5,) and np.all(per_unit >= 0)
+    assert np.isclose(per_unit.sum(), vae.kl_normal_std(mu, log_var).mean().item())
+    assert np.allclose(vae.kl_per_unit(np.zeros((3, 2)), np.zeros((3, 2))), 0.0)  # q = p(z): nothing transmitted
 
 
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
@@ -259,3 +308,20 @@ def test_one_cpu_thread_restores_the_callers_thread_count():
         assert torch.get_num_threads() == 2  # restored, also after an exception
     finally:
         torch.set_num_threads(before)
+
+
+def test_linear_vae_kl_per_unit_matches_the_ppca_prediction():
+    x = np.random.default_rng(3).normal(size=(400, 6)) * np.array([2.0, 1.5, 1.0, 0.5, 0.3, 0.2])
+    lam, _ = ppca.covariance_eigen(x)
+    model = vae.LinearVAE(6, 3, x.mean(0), np.random.default_rng(4), sigma2=0.5)
+    model.fit(x, tol=1e-10)
+    observed = np.sort(vae.kl_per_unit(*model.encode(x)))[::-1]
+    assert np.allclose(observed, ppca.kl_per_direction(lam, 3, 0.5), atol=1e-4)
+
+
+def test_rate_plus_distortion_is_the_negative_elbo(digits):
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=3), torch.Generator().manual_seed(6), device="cpu")
+    rate, distortion = vae.rate_distortion(model, digits[1][:20], vae.make_generator(9, "cpu"), n_samples=50)
+    elbo = model.elbo(digits[1][:20], vae.make_generator(9, "cpu"), n_samples=50)
+    assert rate.shape == (20,) and np.all(rate >= 0) and np.all(distortion >= 0)  # Bernoulli: -log p(x|z) >= 0
+    assert np.allclose(rate + distortion, -elbo, rtol=1e-6)

@@ -124,7 +124,7 @@ def setup():
         if message:
             print(message, flush=True)
         _run([python, "-m", "pip", "install", "--quiet", *args], check=True)
-    _run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[course,test]"], check=True)
+    _run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[course,test,site]"], check=True)
     settings = lab_settings_file(VENV)
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text(json.dumps(LAB_OVERRIDES, indent=2))

@@ -6,6 +6,7 @@ Figures are rendered to PNG into an ``ipywidgets.Image``, so they also show in a
 state (GitHub, HTML export) without a running kernel.
 """
 
+import html
 import io
 import time
 
@@ -62,19 +63,40 @@ def readout_html(values, title=None):
     """HTML table of named numbers to 4 decimals; each value sits in ``<span data-name=...>`` for browser tests.
 
     values : dict mapping a display label to a (name, number) pair, e.g. {"ELBO": ("elbo", -1.2345)}.
+    title : optional text shown in bold above the table. Labels, names and the title are plain text: they are
+        HTML-escaped, so a "<" in them shows as "<" instead of breaking (or injecting into) the page.
     """
-    rows = "".join(
-        f"<tr><td style='padding-right:1em'>{label}</td>"
-        f"<td style='text-align:right;font-family:monospace'><span class='lvm-readout' data-name='{name}'>"
-        f"{number:.4f}</span></td></tr>"
-        for label, (name, number) in values.items()
-    )
-    head = f"<b>{title}</b>" if title else ""
-    return f"{head}<table>{rows}</table>"
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}.")
+    if not isinstance(values, dict):
+        raise TypeError(f"values must be a dict {{label: (name, number)}}, got {type(values).__name__}.")
+    rows = []
+    for label, pair in values.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ValueError(f"values[{label!r}] must be a (name, number) pair, got {pair!r}.")
+        name, number = pair
+        try:  # numbers, numpy scalars and 0-d arrays; NaN is shown as nan (an undefined readout)
+            number = float(number) if not isinstance(number, (str, bytes, complex)) else None
+        except (TypeError, ValueError):
+            number = None
+        if number is None:
+            raise TypeError(f"values[{label!r}] must hold a real number, got {pair[1]!r}.")
+        rows.append(
+            f"<tr><td style='padding-right:1em'>{html.escape(str(label))}</td>"
+            f"<td style='text-align:right;font-family:monospace'><span class='lvm-readout' "
+            f"data-name='{html.escape(str(name), quote=True)}'>{number:.4f}</span></td></tr>"
+        )
+    head = f"<b>{html.escape(str(title))}</b>" if title else ""
+    return f"{head}<table>{''.join(rows)}</table>"
 
 
 def slider(label, min, max, value, step, continuous_update=True, readout_format=".2f", integer=False):
-    """A labelled slider (float, or integer with ``integer=True``) sized for the course's explorers."""
+    """A labelled slider (float, or integer with ``integer=True``) sized for the course's explorers.
+
+    Raises ValueError when ``value`` lies outside [min, max] or ``step`` is not positive (ipywidgets would clamp
+    the value without a word), and when ``integer=True`` gets a value that is not a whole number.
+    """
+    _check_slider(label, min, max, value, step, integer)
     cls = widgets.IntSlider if integer else widgets.FloatSlider
     kwargs = {} if integer else {"readout_format": readout_format}
     return cls(
@@ -105,3 +127,20 @@ def explorer_layout(controls, figure, readout, caption):
     left = widgets.VBox([*controls, readout], layout=widgets.Layout(min_width="340px", flex="0 0 auto"))
     row = widgets.HBox([left, figure.widget], layout=widgets.Layout(flex_flow="row wrap", width="100%"))
     return widgets.VBox([widgets.HTML(f"<i>{caption}</i>"), row], layout=widgets.Layout(width="100%"))
+
+
+def _check_slider(label, lo, hi, value, step, integer):
+    """Refuse slider settings ipywidgets would silently clamp or round, naming the slider and the parameter."""
+    from lvmlib import _checks
+
+    if not isinstance(label, str):
+        raise TypeError(f"slider label must be a string, got {type(label).__name__}.")
+    step = _checks.finite_scalar(step, f"slider {label!r}: step")
+    lo, hi = _checks.finite_scalar(lo, f"slider {label!r}: min"), _checks.finite_scalar(hi, f"slider {label!r}: max")
+    if not lo < hi:
+        raise ValueError(f"slider {label!r}: min must be < max, got min = {lo:g}, max = {hi:g}.")
+    _checks.positive(step, f"slider {label!r}: step")
+    number = _checks.in_range(value, f"slider {label!r}: value", lo, hi)
+    if integer:
+        for name, v in (("min", lo), ("max", hi), ("value", number), ("step", step)):
+            _checks.positive_int(v, f"slider {label!r}: {name}", minimum=-_checks.MAX_COUNT)

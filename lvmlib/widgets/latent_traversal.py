@@ -2,7 +2,8 @@
 
 Controls and readouts (the browser test relies on these names):
 
-- sliders described ``"z1"``, ``"z2"``, ... (one per latent coordinate shown, each over [-3, 3], step 0.1);
+- sliders described ``"z1"``, ``"z2"``, ... (one per latent coordinate shown, each over [-z_limit, z_limit], step
+  0.1; ``z_limit`` defaults to :func:`z_limit_from_data` of the encoded points shown, else 3);
   coordinates without a slider stay at their value in ``z0``;
 - a ``reset`` button;
 - readouts ``span.lvm-readout[data-name=...]``: ``pixel_mean`` (the mean over pixels of E[x|z], e.g. the
@@ -25,8 +26,24 @@ import numpy as np
 
 from lvmlib.distributions import log_normal_diag
 
-Z_LIMIT = 3.0
+Z_LIMIT = 3.0  # the slider range without data: the prior's +-3 standard deviations
 Z_STEP = 0.1
+
+
+def z_limit_from_data(z_points, coverage=0.99, floor=Z_LIMIT):
+    """A slider range that holds the data: the ``coverage`` quantile of max_j |z_j| over the points, rounded up to
+    a multiple of 0.5, and at least ``floor`` (so the prior's +-3 stays reachable).
+
+    z_points : (n, d) encoded data (e.g. the encoder's means). A trained encoder's means need not stay within
+    the prior's +-3: the range comes from where they are, not from p(z).
+    """
+    z = np.asarray(z_points, dtype=float)
+    if z.ndim != 2 or z.shape[0] == 0 or not np.all(np.isfinite(z)):
+        raise ValueError(f"z_points must be a finite (n, d) array with n >= 1, got shape {z.shape}.")
+    if not 0 < coverage <= 1:
+        raise ValueError(f"coverage must be in (0, 1], got {coverage}.")
+    reach = float(np.quantile(np.abs(z).max(axis=1), coverage))
+    return max(float(floor), np.ceil(reach / 0.5) * 0.5)
 
 
 @dataclass
@@ -66,13 +83,15 @@ def traversal_update(decode, z, image_shape):
 
 def _check_start(d_z, z0, n_sliders):
     """Validated starting point z0 (d_z,) and slider count 1 <= n_sliders <= d_z (default min(d_z, 4))."""
-    d_z = int(d_z)
-    if d_z < 1:
-        raise ValueError(f"d_z must be >= 1, got {d_z}.")
+    from lvmlib import _checks
+
+    d_z = _checks.positive_int(d_z, "d_z", maximum=10_000)  # 2.5 is refused, not truncated to 2
     z0 = np.zeros(d_z) if z0 is None else np.asarray(z0, dtype=float).reshape(-1).copy()
     if z0.shape != (d_z,) or not np.all(np.isfinite(z0)):
         raise ValueError(f"z0 must hold d_z = {d_z} finite values, got shape {z0.shape}; pass one value per latent.")
-    n_sliders = min(d_z, 4) if n_sliders is None else int(n_sliders)
+    if n_sliders is not None:
+        n_sliders = _checks.positive_int(n_sliders, "n_sliders", minimum=0, maximum=None)
+    n_sliders = min(d_z, 4) if n_sliders is None else n_sliders
     if not 1 <= n_sliders <= d_z:
         raise ValueError(f"n_sliders must be between 1 and d_z = {d_z}, got {n_sliders}.")
     return z0, n_sliders
@@ -85,7 +104,8 @@ def _readout(view):
                          "log p(z) (nats)": ("log_p_z", view.log_p_z)})
 
 
-def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_points=None, point_colors=None):
+def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_points=None, point_colors=None,
+                       z_limit=None):
     """Sliders over z -> decoded image, beside the latent plane (z1, z2) with the prior's 1 and 2 sigma circles.
 
     Parameters
@@ -94,6 +114,8 @@ def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_poin
     z0 : (d_z,) starting point (default 0); coordinates without a slider keep these values.
     n_sliders : how many leading coordinates get a slider (default min(d_z, 4)).
     z_points, point_colors : optional encoded data (n, d_z) and colours drawn faintly in the latent plane.
+    z_limit : the sliders' range [-z_limit, z_limit]; default :func:`z_limit_from_data` of ``z_points`` (the
+        coordinates with sliders), or 3 without points.
 
     Returns an ipywidgets container; ``container.update_ms`` holds the last update time (compute + redraw).
     """
@@ -106,8 +128,13 @@ def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_poin
     from lvmlib.widgets import LiveFigure, explorer_layout, reset_button, slider
 
     z0, n_sliders = _check_start(d_z, z0, n_sliders)
-    start = np.round(np.clip(z0[:n_sliders], -Z_LIMIT, Z_LIMIT) / Z_STEP) * Z_STEP  # on the slider's grid
-    sliders = [slider(f"z{j + 1}", -Z_LIMIT, Z_LIMIT, round(float(v), 1), Z_STEP) for j, v in enumerate(start)]
+    if z_limit is None:
+        z_limit = Z_LIMIT if z_points is None else z_limit_from_data(np.asarray(z_points)[:, :n_sliders])
+    if not (np.isfinite(z_limit) and z_limit > 0):
+        raise ValueError(f"z_limit must be a positive number, got {z_limit!r}.")
+    z_limit = float(z_limit)
+    start = np.round(np.clip(z0[:n_sliders], -z_limit, z_limit) / Z_STEP) * Z_STEP  # on the slider's grid
+    sliders = [slider(f"z{j + 1}", -z_limit, z_limit, round(float(v), 1), Z_STEP) for j, v in enumerate(start)]
 
     def current_z():
         z = z0.copy()
@@ -123,7 +150,8 @@ def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_poin
     if z_points is not None and d_z >= 2:
         ax_z.scatter(z_points[:, 0], z_points[:, 1], s=3, c=point_colors, alpha=0.3)
     (marker,) = ax_z.plot([view.z[0]], [view.z[1] if d_z >= 2 else 0.0], "o", ms=9, color=COLORS["highlight"])
-    ax_z.set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), xlabel="$z_1$", ylabel="$z_2$" if d_z >= 2 else "",
+    lim = (-z_limit - 0.5, z_limit + 0.5)
+    ax_z.set(xlim=lim, ylim=lim, xlabel="$z_1$", ylabel="$z_2$" if d_z >= 2 else "",
              title="z in the latent plane ($p(z)$: 1σ, 2σ)")
     ax_z.set_aspect("equal")
     image = ax_x.imshow(view.image, cmap="gray_r", vmin=0, vmax=1)
@@ -144,9 +172,10 @@ def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_poin
 
     for s in sliders:
         s.observe(on_change, names="value")
-    caption = ("Try this: drag z1 and z2 across the disc and watch one digit morph into another; then go beyond "
-               "the 2σ circle, where log p(z) drops and the decoder has rarely been trained.")
+    caption = ("Try this: drag z1 and z2 through the clouds of encoded images and watch one digit morph into "
+               "another; then go where no point lies, and see what the decoder makes of it.")
     container = explorer_layout([*sliders, reset_button(sliders)], live, readout, caption)
     container.update_ms = float("nan")
+    container.z_limit = z_limit
     container.on_change = on_change
     return container

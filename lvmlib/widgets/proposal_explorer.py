@@ -18,6 +18,12 @@ log p_hat_k(x) over the repeats), ``bias`` (log_px_hat - log_px, <= 0 in expecta
 error over the repeats), ``ess`` (mean effective sample size), ``ess_frac`` (ess / k), ``sd_log_px_hat``
 (spread of log p_hat_k(x) over the repeats) and ``ratio`` (mean of p_hat_k(x) / p(x), 1 in expectation).
 All in nats, per data point.
+
+At k = 1 the single weight normalizes to 1, so ESS = 1 for every proposal, however bad: ESS/k carries no
+information there. The state reports ``ess_frac = nan`` and the readout shows it greyed as "undefined (k = 1)".
+
+:func:`try_this_answers` computes the answers to the notebook's "Try this" prompts with :func:`proposal_update`
+(the explorer's own update function, at its seed), for :class:`lvmlib.exercises.TryThis`.
 """
 
 from dataclasses import dataclass
@@ -47,7 +53,7 @@ class ProposalState:
     bias: float
     bias_se: float
     ess: float
-    ess_frac: float
+    ess_frac: float  # nan at k = 1, where ESS = 1 whatever q is
     sd_log_px_hat: float
     ratio: float
     z: np.ndarray  # (k,) samples of the first repeat
@@ -67,6 +73,20 @@ class ProposalState:
             "ESS": ("ess", self.ess),
             "ESS / k": ("ess_frac", self.ess_frac),
         }
+
+    def readout_html(self, title=None):
+        """The readout as HTML; ESS/k is shown greyed as undefined at k = 1 (one weight always normalizes to 1)."""
+        from lvmlib.widgets import readout_html
+
+        html = readout_html(self.readout(), title=title)
+        if np.isnan(self.ess_frac):
+            html = html.replace(
+                "<span class='lvm-readout' data-name='ess_frac'>nan</span>",
+                "<span class='lvm-readout' data-name='ess_frac' style='color:#999' title='with one sample the "
+                "normalized weight is always 1, so ESS = 1 for every q: ESS/k says nothing at k = 1'>"
+                "undefined (k = 1)</span>",
+            )
+        return html
 
 
 @lru_cache(maxsize=16)
@@ -116,7 +136,7 @@ def proposal_update(mu_q, log_sigma_q, k, seed=0, x=2.0, n_repeats=200, b=0.3, s
         bias=float(estimates.mean() - log_px),
         bias_se=float(estimates.std(ddof=1) / np.sqrt(estimates.size)) if estimates.size > 1 else 0.0,
         ess=float(ess.mean()),
-        ess_frac=float(ess.mean() / k),
+        ess_frac=float(ess.mean() / k) if k > 1 else float("nan"),
         sd_log_px_hat=float(estimates.std()),
         ratio=float(np.exp(estimates - log_px).mean()),
         z=z[0, :, 0, 0],
@@ -188,7 +208,7 @@ def _front_end(x=2.0, n_repeats=200, seed=0, dpi=72):
     """The explorer's container and its :class:`LiveFigure` (tests time ``live.last_render_ms``)."""
     import ipywidgets as widgets
 
-    from lvmlib.widgets import LiveFigure, explorer_layout, readout_html, reset_button, slider
+    from lvmlib.widgets import LiveFigure, explorer_layout, reset_button, slider
 
     # the update takes ~1-5 ms and a blitted refresh (only the moving artists) a few ms more, so the figure
     # follows the sliders while they are dragged; a full redraw happens only when the histogram's y-limit steps
@@ -205,22 +225,58 @@ def _front_end(x=2.0, n_repeats=200, seed=0, dpi=72):
     fig, artists = _build_figure(state, _truth(float(x), 0.3, 0.5)[2])
     _redraw(artists, state)
     live = LiveFigure(fig, dpi=dpi, animated=artists["animated"])
-    readout = widgets.HTML(readout_html(state.readout(), title=title))
+    readout = widgets.HTML(state.readout_html(title=title))
 
     def on_change(_):
         new = compute()
         full = _redraw(artists, new)
-        readout.value = readout_html(new.readout(), title=title)
+        readout.value = new.readout_html(title=title)
         live.refresh(full=full)
 
     for control in controls:
         control.observe(on_change, names="value")
     caption = ("Put q(z) on one mode of p(z|x) (μ_q = 1.25, log σ_q = -1): the ESS looks healthy, yet p̂_k/p(x) "
                "averages about 0.6 and log p̂_k(x) is biased, because q never visits the other mode. Then centre q at "
-               "0, widen it, and raise k: the bias shrinks towards 0 (within its standard error).")
+               "0, widen it, and raise k: the bias shrinks towards 0 (within its standard error). At k = 1 the one "
+               "weight normalizes to 1, so ESS = 1 for any q and ESS/k is greyed out as undefined: read the bias.")
     return explorer_layout([*controls, reset_button(controls)], live, readout, caption), live
 
 
 def proposal_explorer(x=2.0, n_repeats=200, seed=0):
     """The interactive explorer (an ipywidgets container). Same seed on every update, so only the sliders move it."""
     return _front_end(x=x, n_repeats=n_repeats, seed=seed)[0]
+
+
+def try_this_answers(seed=0, x=2.0, n_repeats=200):
+    """Answers to the chapter's "Try this" prompts, each a function computing its numbers with :func:`proposal_update`
+    at the explorer's seed (so they match what the learner sees), for :class:`lvmlib.exercises.TryThis`.
+
+    Returns a dict {"1": callable, "2": callable, "3": callable}; each callable returns the answer as text.
+    """
+
+    def update(mu_q, log_sigma_q, k):
+        return proposal_update(mu_q, log_sigma_q, k, seed=seed, x=x, n_repeats=n_repeats)
+
+    def one_mode():
+        prior, mode = update(0.0, 0.0, DEFAULTS["k"]), update(1.25, -1.0, DEFAULTS["k"])
+        return (f"At the prior (k = {DEFAULTS['k']}): ESS/k = {prior.ess_frac:.4f}, bias {prior.bias:.4f} nats, mean "
+                f"p_hat/p(x) = {prior.ratio:.4f}. On the right mode (mu_q = 1.25, log sigma_q = -1): ESS/k = "
+                f"{mode.ess_frac:.4f} (higher), sd of log p_hat {mode.sd_log_px_hat:.4f} (narrower, against "
+                f"{prior.sd_log_px_hat:.4f}), yet mean p_hat/p(x) = {mode.ratio:.4f}, about the right mode's share of "
+                f"the posterior, and the bias is {mode.bias:.4f} nats. The weights only see where q samples.")
+
+    def narrower():
+        mode, narrow = update(1.25, -1.0, DEFAULTS["k"]), update(1.25, -2.0, DEFAULTS["k"])
+        return (f"No: at log sigma_q = -2 the bias is {narrow.bias:.4f} nats (against {mode.bias:.4f} at -1) and the "
+                f"sd of log p_hat is {narrow.sd_log_px_hat:.4f}. The histogram is narrow because every repeat misses "
+                f"the same mode in the same way: the spread measures how repeatable the estimate is, not whether it "
+                f"is right.")
+
+    def raise_k():
+        rows = [(k, update(0.0, 0.3, k)) for k in (1, 10, 100, K_RANGE[1])]
+        text = ", ".join(f"k = {k}: {s.bias:.4f} +- {s.bias_se:.4f}" for k, s in rows)
+        return (f"Bias of log p_hat_k(x) (nats, +- one standard error over {n_repeats} repeats): {text}. It shrinks "
+                f"roughly like chi^2/(2k) once k is large, and at k = {K_RANGE[1]} it is within its standard error of "
+                f"0. At k = 1 ESS/k reads 'undefined': one weight always normalizes to 1.")
+
+    return {"1": one_mode, "2": narrower, "3": raise_k}

@@ -223,3 +223,42 @@ def figure_digests(scope):
         const hash = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes));
         return [...hash].map(b => b.toString(16).padStart(2, '0')).join('');
     }))""")
+
+
+# ---- fitting a laptop's screen ---------------------------------------------------------------------------------
+
+LAPTOP = {"width": 1280, "height": 1000}
+
+_OVERFLOW = """() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const outs = [...panel.querySelectorAll('.jp-OutputArea-output')]
+      .filter(o => o.querySelector('.widget-image, .widget-slider'));
+  const bad = [];
+  outs.forEach((o, i) => {
+    const box = o.getBoundingClientRect();
+    let right = box.left;
+    o.querySelectorAll('img, .widget-slider, .widget-html, .widget-button, .widget-toggle-buttons')
+      .forEach(e => { const r = e.getBoundingClientRect(); if (r.width > 0) right = Math.max(right, r.right); });
+    const scroll = o.scrollWidth - o.clientWidth;
+    if (scroll > 1 || right > box.right + 1)
+      bad.push(`explorer ${i + 1}: content reaches ${Math.round(right)} px, ` +
+               `its cell ends at ${Math.round(box.right)} px` +
+               (scroll > 1 ? `, ${scroll} px of horizontal scrolling` : ''));
+  });
+  const notebook = panel.querySelector('.jp-WindowedPanel-outer') || panel.querySelector('.jp-Notebook');
+  if (notebook && notebook.scrollWidth > notebook.clientWidth + 1)
+    bad.push(`the notebook scrolls horizontally by ${notebook.scrollWidth - notebook.clientWidth} px`);
+  return {bad, explorers: outs.length, width: Math.round(panel.getBoundingClientRect().width)};
+}"""
+
+
+def laptop_overflow(page):
+    """At 1280x1000 with the file browser open (JupyterLab's default on a laptop), what sticks out of its cell.
+
+    Returns (problems, number of explorers seen, notebook panel width in px); restores nothing (call last).
+    """
+    page.set_viewport_size(LAPTOP)
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('filebrowser:activate'); }")
+    page.wait_for_timeout(800)  # the layout settles, the images rescale
+    report = page.evaluate(_OVERFLOW)
+    return report["bad"], report["explorers"], report["width"]

@@ -56,6 +56,10 @@ def test_notebook_runs_and_renders(name, lab, page, latency_log):
             check(page, latency_log)
             _screenshot(page, SCREENSHOT_DIR / f"{stem}_after_interaction.png", LAST_EXPLORER.pop("scope", None))
             assert not labpage.rendering_problems(page), labpage.rendering_problems(page)
+        overflow, n_explorers, width = labpage.laptop_overflow(page)
+        _screenshot(page, SCREENSHOT_DIR / f"{stem}_1280.png")
+        assert not overflow, f"{name} at 1280 px with the file browser open (notebook {width} px wide, " \
+            f"{n_explorers} explorers):\n" + "\n".join(overflow)
     finally:
         labpage.shutdown_kernel(page)
 
