@@ -142,3 +142,27 @@ def test_otter_round_trip(built, tmp_path):
     assert total == 0, scores
     total, _, scores = _grade(built, tmp_path, "reference", [*stubs, REFERENCE])
     assert total == 0, scores
+
+
+@pytest.mark.parametrize("chapter", ["01", "02", "03", "04", "05"])
+def test_student_versions_check_like_the_open_course(chapter, tmp_path, capsys):
+    """Every case-based exercise's stored check accepts the reference's answers and names its first mistake."""
+    import importlib
+
+    from lvmlib.exercises import exercise_paths, save_student, student_chapter
+
+    course = importlib.import_module(f"lvmlib.exercises.ch{chapter}")
+    save_student(student_chapter(course), tmp_path / "s.pkl")
+    student = load_student(tmp_path / "s.pkl")
+    for path, exercise in exercise_paths(course).items():
+        if exercise.checker is not None:
+            continue
+        mine = student
+        for part in path.split("."):
+            mine = getattr(mine, part)
+        assert isinstance(mine, StudentExercise) and len(mine.cases or []) == len(exercise.cases or [])
+        assert mine.verdict(exercise._reference)[0] is True, path
+        for mistake in exercise.mistakes[:1]:
+            ok, message = mine.verdict(mistake.wrong)
+            assert ok is False and mistake.message in message, (path, message)
+    capsys.readouterr()

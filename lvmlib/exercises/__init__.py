@@ -334,6 +334,8 @@ class Exercise:
     checker : optional custom check, ``checker(answer) -> (ok, message)``; it may raise :class:`NotAttempted`.
     """
 
+    _LAST_HINT_NOTE = "(That was the last hint; .solution() shows a worked solution.)"
+
     def __init__(self, title, reference=None, hints=(), solution=None, cases=None, rtol=1e-6, atol=1e-8, *,
                  hint=None, explanation="", mistakes=(), timeout=10.0, checker=None):
         if reference is None and checker is None:
@@ -392,7 +394,7 @@ class Exercise:
         j = min(self._next_hint, len(self._hints) - 1)
         print(f"Hint {j + 1} of {len(self._hints)} for {self.title}: {textwrap.dedent(self._hints[j]).strip()}")
         if j == len(self._hints) - 1:
-            print("(That was the last hint; .solution() shows a worked solution.)")
+            print(self._LAST_HINT_NOTE)
         self._next_hint = j + 1
 
     @property
@@ -565,6 +567,8 @@ class StudentExercise(Exercise):
     there is no reference function, no solution and no hidden case in it. An exercise with a custom checker keeps
     that checker (its cases live in the checker; the autograder runs the same checker).
     """
+
+    _LAST_HINT_NOTE = "(That was the last hint; this graded version has no worked solution.)"
 
     def __init__(self, exercise, module, path):
         super().__init__(exercise.title, _absent, hints=exercise.hints, cases=exercise.cases, rtol=exercise.rtol,
