@@ -125,18 +125,33 @@ def _perturb(value, rng):
         if value > 0:
             return type(value)(value * float(np.exp(rng.normal(0, 0.15))))
         return type(value)(value + float(rng.normal(0, 0.3 + 0.1 * abs(value))))
+    if type(value).__name__ == "Tensor" and hasattr(value, "numpy"):  # torch, without importing it
+        if not value.dtype.is_floating_point or value.requires_grad:
+            return value
+        moved = _perturb(value.detach().cpu().numpy().astype(np.float64), rng)
+        return value.new_tensor(moved)
     if not isinstance(value, np.ndarray) or value.size == 0:
         return value
+    if value.dtype == bool:
+        return rng.permutation(value.ravel()).reshape(value.shape)
     if value.dtype.kind in "iu":
         lo, hi = int(value.min()), int(value.max())
         return rng.integers(lo, hi + 1, size=value.shape).astype(value.dtype) if hi > lo else value
     if value.dtype.kind != "f":
         return value
+    if np.all(np.isin(value, (0.0, 1.0))):  # binary data stay binary
+        return (rng.random(value.shape) < max(min(value.mean(), 0.9), 0.1)).astype(value.dtype)
     if value.ndim >= 2 and value.shape[-1] == value.shape[-2] and np.allclose(value, np.swapaxes(value, -1, -2)):
         return value  # covariance-like: keep it valid
     if np.all(value >= 0) and np.allclose(value.sum(axis=-1), 1.0):  # probability vectors stay normalized
         moved = value * np.exp(rng.normal(0, 0.3, size=value.shape))
         return moved / moved.sum(axis=-1, keepdims=True)
+    if value.shape[-1] > 1 and np.all(value <= 0) and np.allclose(np.log(np.sum(np.exp(value), axis=-1)), 0.0):
+        moved = value + rng.normal(0, 0.3, size=value.shape)  # log-probabilities stay normalized
+        return moved - np.log(np.sum(np.exp(moved), axis=-1, keepdims=True))
+    if np.all((value > 0) & (value < 1)):  # probabilities: move their logits
+        logit = np.log(value) - np.log1p(-value) + rng.normal(0, 0.3, size=value.shape)
+        return 1 / (1 + np.exp(-logit))
     if np.all(value > 0):
         return value * np.exp(rng.normal(0, 0.15, size=value.shape))
     spread = float(np.std(value)) or 1.0
@@ -144,6 +159,7 @@ def _perturb(value, rng):
 
 
 def _finite_like(a, b):
+    a, b = (v.detach().cpu().numpy() if hasattr(v, "detach") else v for v in (a, b))
     try:
         a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     except (TypeError, ValueError):
@@ -154,6 +170,7 @@ def _finite_like(a, b):
 def _differs(a, b):
     if isinstance(a, tuple):
         return any(_differs(x, y) for x, y in zip(a, b, strict=False))
+    a, b = (v.detach().cpu().numpy() if hasattr(v, "detach") else v for v in (a, b))
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-6, equal_nan=True)
 
