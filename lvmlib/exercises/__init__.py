@@ -628,8 +628,9 @@ class StudentExercise(Exercise):
 class StudentChapter:
     """A chapter's exercises for a graded assignment (load with :func:`load_student`).
 
-    Its exercises and capstones are :class:`StudentExercise` objects; any other public name (a model, a constant
-    the notebook uses) is looked up in the chapter's module.
+    Its exercises and capstones are :class:`StudentExercise` objects; any other public name (a model, a constant,
+    a plotting helper the notebook uses) is looked up in the chapter's module; private names (``_...``, where the
+    reference functions live) are refused.
     """
 
     def __init__(self, module, exercises):
@@ -640,8 +641,7 @@ class StudentChapter:
         if name.startswith("_"):
             raise AttributeError(f"{name!r} is not part of the graded assignment")
         value = getattr(importlib.import_module(self.__dict__["_module"]), name)
-        if isinstance(value, (Exercise, Capstone)) or callable(value) and getattr(value, "__module__", "") == \
-                self.__dict__["_module"]:
+        if isinstance(value, (Exercise, Capstone)):  # an exercise not in the assignment: not its open version
             raise AttributeError(f"{name!r} is not part of the graded assignment")
         return value
 
