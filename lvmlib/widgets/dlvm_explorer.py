@@ -119,7 +119,10 @@ def dlvm_state(a1, a2, b1, b2, c1, c2, d1, d2, noise=None, var_scale=VAR_SCALE, 
     noise : (z, eps) from :func:`draw_noise`; None draws it from ``np.random.default_rng(0)``.
     """
     model = StretchedSigmoidDLVM([a1, a2], [b1, b2], [c1, c2], [d1, d2], var_scale, log_var_range)
-    z, eps = draw_noise(np.random.default_rng(0)) if noise is None else noise
+    z, eps = draw_noise(np.random.default_rng(0)) if noise is None else (np.asarray(a, float) for a in noise)
+    if z.ndim != 1 or eps.shape != (len(z), 2):
+        raise ValueError(f"noise must be (z, eps) with shapes (n,) and (n, 2), as draw_noise returns; got {z.shape} "
+                         f"and {eps.shape}.")
     mu, sd = model.decode(z[:, None])
     x = mu + sd * eps
     grid = np.linspace(*plot_box(var_scale, log_var_range), grid_size)
