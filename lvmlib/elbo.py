@@ -323,11 +323,12 @@ def elbo_monte_carlo(model, x, mu, sigma, n_samples, rng, form="joint", return_z
 
 
 def iwae_bound(model, x, mu, sigma, k, rng, n_repeats=200):
-    """Estimate the importance-weighted bound L_k = E[log (1/k) sum_i w_i], z_i ~ q iid (Burda, Grosse and
-    Salakhutdinov, ICLR 2016).
+    """Estimate the importance-weighted bound L_k = E[log (1/k) sum_j w_j], w_j = p(x, z^(j)) / q(z^(j)) with
+    z^(1..k) ~ q iid (Burda, Grosse and Salakhutdinov, ICLR 2016).
 
-    L_1 is the ELBO; L_k <= L_{k+1} <= log p(x) and L_k -> log p(x) as k grows (for the expectations L_k; single
-    estimates are noisy and need not be ordered). Each of ``n_repeats`` independent
+    L_1 is the ELBO; L_k <= L_{k+1} <= log p(x) for every q, and L_k -> log p(x) as k grows when q covers the
+    posterior (bounded weights suffice). These hold for the expectations L_k; single estimates are noisy and need
+    not be ordered. Each of ``n_repeats`` independent
     sets of k samples gives one log-mean-exp; their mean estimates L_k without bias.
     Returns (estimate, std_error), each (..., n_data).
     """
