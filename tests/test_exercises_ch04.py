@@ -103,7 +103,9 @@ def test_mistakes_written_as_a_learner_would_are_named(capsys):
 
     def chi2_itself(shift, scale, d):
         t2 = scale**2
-        return np.inf if t2 <= 0.5 else np.exp(d * (np.log(t2) - 0.5 * np.log(2 * t2 - 1) + shift**2 / (2 * t2 - 1))) - 1
+        if t2 <= 0.5:
+            return np.inf
+        return np.exp(d * (np.log(t2) - 0.5 * np.log(2 * t2 - 1) + shift**2 / (2 * t2 - 1))) - 1
 
     with np.errstate(all="ignore"):
         for exercise, wrong, phrase in ((ch04.step_sampler, ess_from_second_draw, "a second call to sample_q"),

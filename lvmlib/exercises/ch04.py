@@ -75,8 +75,8 @@ ex1 = Exercise(
                 "expectation under q, so the KL is KL(q || p(z|x)), with q first."),
         Mistake("variance for sd", _variance_for_sd, "kl_normal takes standard deviations; you passed the "
                 "posterior's variance cov[0, 0] where its standard deviation np.sqrt(cov[0, 0]) belongs."),
-        Mistake("KL to the prior", _kl_to_prior, "you compared q with the prior N(0, 1); the k = 1 bias is minus the KL "
-                "from q to the posterior p(z|x), which linear.posterior(x_lin) gives."),
+        Mistake("KL to the prior", _kl_to_prior, "you compared q with the prior N(0, 1); the k = 1 bias is minus the "
+                "KL from q to the posterior p(z|x), which linear.posterior(x_lin) gives."),
     ],
 )
 

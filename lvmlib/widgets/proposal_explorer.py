@@ -284,6 +284,7 @@ def try_this_answers(seed=0, x=2.0, n_repeats=200):
         return (f"Bias of log p_hat_k(x) (nats, +- one standard error over {n_repeats} repeats): {text}. It shrinks "
                 f"from several nats towards 0, roughly like chi^2/(2k) once k is large; at k = {K_RANGE[1]} it is "
                 f"{n_se:.1f} standard errors from 0, {resolved}. (At k = 1 the log-weights are heavy-tailed, so the "
-                f"standard error there is itself unreliable.) At k = 1 ESS/k reads 'undefined': one weight always normalizes to 1, so ESS = 1 for any q.")
+                f"standard error there is itself unreliable.) At k = 1 ESS/k reads 'undefined': one weight always "
+                f"normalizes to 1, so ESS = 1 for any q.")
 
     return {"1": one_mode, "2": narrower, "3": raise_k}
