@@ -87,6 +87,8 @@ PLANTED = [
     ("lw = log_weights_mixture(nonlinear, x2, means, sds, weights, K_MIX", "log1p_chi2(x2, log_q_mix)[0]",
      "log1p_chi2(x2, log_q_grid(1.25, 0.3))[0]", None,
      "the two-Gaussian mixture is smallest"),  # chi^2 of the wrong proposal
+    ("joint = minimize(", "log_q_grid(p[0], np.exp(p[1]))", "log_q_grid(p[0] + 1.0, np.exp(p[1]))", None,
+     "the best Gaussian sits near the posterior mean"),  # a proposal shifted against the one the optimizer reports
     ("K_GRAD = ", "q_two = np.exp(", "q_two = 1e-6 * np.exp(", None,
      "SNIS bias is negligible"),  # an unnormalized q: the first-order constant 10^6 times too large
 ]
