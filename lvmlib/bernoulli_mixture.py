@@ -153,6 +153,8 @@ def log_p_completions(model, x, observed):
     images : array (2^n_missing, D), every completion as a full image.
     log_p : array (2^n_missing,), log p(full image) in nats.
     """
+    if not isinstance(model, BernoulliMixture):
+        raise _checks.InputTypeError(f"model must be a BernoulliMixture, got {type(model).__name__}.")
     mask = np.asarray(observed)
     if mask.dtype != bool or mask.shape != (model.n_pixels,):
         raise ValueError(f"observed must be a boolean mask of shape ({model.n_pixels},), got {mask.dtype} "
@@ -226,7 +228,7 @@ def fit_bernoulli_mixture(x, n_components, rng, alpha=1.0, max_iter=200, tol=1e-
     K = _checks.positive_int(n_components, "n_components")
     if K > n:
         raise ValueError(f"Expected n_data >= n_components but got n_data = {n}, n_components = {K}.")
-    alpha = float(_checks.as_float_array(alpha, "alpha"))
+    alpha = _checks.finite_scalar(alpha, "alpha")
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}.")
     max_iter = _checks.positive_int(max_iter, "max_iter")

@@ -21,6 +21,19 @@ SHA256 = {
     "digits_8x8.npz": "b2dab7b501728c22e9119ad76740b2e17c77a231e42d1e592380d90886f1a05e",
     "mnist_5k.npz": "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4",
     "vae_digits_8x8.pt": "03294de272eb3022116b0ee8a35d7a6967518f2f7303d2d86d4e68206b671168",
+    # chapter 07's checkpoints (tools/train_ch07_*.py; see data/README.md)
+    "ch07_flows_1d_K1.pt": "55aaee51aed060434595f59a2bddb59e13b3c0d5869f5a02fa9061370e006ba2",
+    "ch07_flows_1d_K2.pt": "118564f77ba9f29707e4af0dd05a915e1220ea7b5c4211fe1edf4c13e102110b",
+    "ch07_flows_1d_K4.pt": "afbd7b64218aa5ecbc362055511c32ca7c99b196697512092db33ce94c0323cb",
+    "ch07_flows_1d_K8.pt": "bcd6ed8f7d47ee31e817e3792317886ad339ed461abfd3c118b87687176c6bb4",
+    "ch07_refine.pt": "5f980840edfcf0d203da5479636c35068fed1a0877b9cbe63e988ea9e43b8ab2",
+    "ch07_iwae_k1.pt": "9523d3b933b095d84a4f48302b21ba0800aafafe483852bc80ad3f71b7057c78",
+    "ch07_iwae_k5.pt": "006666c5b55d4545bbcf813f6377b2c8f288648ccb655f70396fd94629e0c7d1",
+    "ch07_iwae_k50.pt": "d7d456727c25fe7c408dcc1d30d186af1cfcbcd9441fcaf21b6ab7456a21db08",
+    "ch07_collapse_elbo.pt": "19a6333090f2b7dc8d5e497511a08ae19ce6809479331e4b64a7514a8145c255",
+    "ch07_collapse_warmup.pt": "ce06c4c5378e3b5d23ec4c8d906466de9beae26395765f4d677dd6046d68abb3",
+    "ch07_collapse_free_bits.pt": "c69199a1cc8a3c2bf19f748ebac613c8d42f1b509bafb0be4f9625b9cb3832f4",
+    "ch07_collapse_no_z.pt": "11d681a03308b61602a06543f4d3cce4e16a8b1d0b40ec325ca336e7a0fba70e",
 }
 
 

@@ -42,6 +42,9 @@ def cholesky(cov, name="cov"):
     if cov.ndim < 2 or cov.shape[-1] != cov.shape[-2]:
         raise ValueError(f"{name} must be square (shape (..., d, d)), got shape {cov.shape}.")
     if not np.allclose(cov, np.swapaxes(cov, -1, -2)):
+        if np.all(np.triu(cov, k=1) == 0):  # lower-triangular: a factor where the covariance belongs
+            raise ValueError(f"{name} must be a symmetric covariance, but it is lower-triangular: was a Cholesky "
+                             "factor L passed? Pass the covariance L @ L.T.")
         raise ValueError(f"{name} must be symmetric; use (cov + cov.T) / 2.")
     try:
         return np.linalg.cholesky(cov)
@@ -118,6 +121,9 @@ def kl_discrete(q, log_p):
     """
     q = _checks.probabilities(q, "q")
     log_p = _checks.as_float_array(log_p, "log_p", allow_neg_inf=True)
+    if np.any(log_p > 1e-9):
+        raise ValueError(f"log_p must be <= 0 (log-probabilities), got maximum {log_p.max():.4g}; normalize it with "
+                         "logspace.normalize_log.")
     _checks.broadcast_shapes({"q": q.shape, "log_p": log_p.shape})
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(q > 0, q * (np.log(q) - log_p), 0.0)

@@ -30,7 +30,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from lvmlib import _checks
 from lvmlib.distributions import entropy_normal, kl_discrete, kl_normal, log_normal, log_normal_diag
 from lvmlib.examples import DiscreteMixture, LinearGaussian
-from lvmlib.logspace import log_mean_exp
+from lvmlib.logspace import log_mean_exp, logsumexp
 
 __all__ = [
     "ELBOTerms",
@@ -41,13 +41,16 @@ __all__ = [
     "elbo_terms_gaussian",
     "elbo_gaussian",
     "kl_posterior_gaussian",
+    "log_evidence_1d",
     "elbo_monte_carlo",
     "iwae_bound",
     "elbo_map",
     "GaussianFit",
     "fit_gaussian_q",
+    "fit_gaussian_q_batch",
     "fit_gaussian_forward_kl",
     "kl_forward_gaussian",
+    "em_bound_slice",
 ]
 
 N_NODES = 64  # Gauss-Hermite nodes: exact for polynomial log p(x, z) of degree < 128
@@ -86,7 +89,7 @@ def _check_discrete(model, q):
     if not isinstance(model, DiscreteMixture):
         raise ValueError(f"model must be a DiscreteMixture for a table q, got {type(model).__name__}.")
     q = _checks.probabilities(q, "q")
-    if q.shape[-1] != model.n_components:
+    if q.ndim == 0 or q.shape[-1] != model.n_components:
         raise ValueError(f"q must have {model.n_components} probabilities on its last axis (one per value of z), "
                          f"got shape {q.shape}.")
     return q
@@ -123,9 +126,15 @@ def elbo_discrete(model, x, q):
 
 
 def kl_posterior_discrete(model, x, q):
-    """Exact KL(q || p(z|x)) = sum_z q(z) [log q(z) - log p(z|x)], computed from the posterior; (..., n_data)."""
+    """Exact KL(q || p(z|x)) = sum_z q(z) [log q(z) - log p(z|x)]; shape (..., n_data).
+
+    The posterior is normalized here, by enumeration (log p(z|x) = log p(x, z) - logsumexp_z log p(x, z)), not
+    through ``model.log_p_x`` or ``model.log_posterior``: so ELBO + KL = log p(x) compares two independently
+    computed numbers and fails if either is wrong.
+    """
     q = _check_discrete(model, q)
-    return kl_discrete(q, model.log_posterior(x))
+    log_p_xz = model.log_p_xz(x)  # (n_data, K)
+    return kl_discrete(q, log_p_xz - logsumexp(log_p_xz, axis=-1)[..., None])
 
 
 def elbo_monte_carlo_discrete(model, x, q, n_samples, rng):
@@ -158,11 +167,12 @@ def _mean_and_se(values):
 # Gaussian q(z) = N(mu, diag(sigma^2)) for continuous models
 # ---------------------------------------------------------------------------------------------------------------
 def _prepare_gaussian(model, x, mu, sigma):
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     mu = _checks.as_float_array(mu, "mu")
     sigma = _checks.positive(sigma, "sigma")
     shape = _checks.broadcast_shapes({"mu": mu.shape, "sigma": sigma.shape,
                                       "(n_data, d_z) of x": (x.shape[0], model.d_z)})
+    _check_q_shape(shape, x.shape[0], model.d_z, mu, sigma)
     return x, np.broadcast_to(mu, shape), np.broadcast_to(sigma, shape)
 
 
@@ -189,6 +199,7 @@ def _expect_1d(fn, mu, sigma, n_nodes):
 
 
 def _require_exact(model):
+    _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))
     if not isinstance(model, LinearGaussian) and model.d_z != 1:
         raise ValueError(f"the exact ELBO of a Gaussian q needs d_z = 1 (quadrature) or a LinearGaussian model "
                          f"(closed form), got d_z = {model.d_z}; use elbo_monte_carlo instead.")
@@ -234,7 +245,10 @@ def kl_posterior_gaussian(model, x, mu, sigma, n_nodes=N_NODES):
     """Exact KL(q || p(z|x)) for q = N(mu, diag(sigma^2)), computed from the posterior itself; (..., n_data).
 
     LinearGaussian: the closed-form KL between Gaussians (posterior covariance through its Cholesky factor).
-    d_z = 1: E_q[log q(z) - log p(z|x)] by Gauss-Hermite, with log p(z|x) = log p(x, z) - log p(x).
+    d_z = 1: E_q[log q(z) - log p(z|x)] by Gauss-Hermite, with log p(z|x) = log p(x, z) - log Z(x) and the
+    normalizer Z(x) = integral of p(x, z) dz computed here by :func:`log_evidence_1d`, independently of
+    ``model.log_p_x``: ELBO + KL = log p(x) then checks the model's log p(x), the entropy and the expectations
+    against each other instead of holding by construction.
     """
     _require_exact(model)
     x, mu, sigma = _prepare_gaussian(model, x, mu, sigma)
@@ -247,9 +261,37 @@ def kl_posterior_gaussian(model, x, mu, sigma, n_nodes=N_NODES):
         trace = (sigma**2 * np.diag(inv_cov)).sum(-1)
         log_det_ratio = 2 * np.log(np.diag(chol)).sum() - 2 * np.log(sigma).sum(-1)
         return 0.5 * (trace + maha - model.d_z + log_det_ratio)
-    log_p_x = model.log_p_x(x)
-    return _expect_1d(lambda z: log_normal_diag(z, mu, sigma) - (model.log_p_xz(x, z) - log_p_x), mu, sigma,
+    log_z = log_evidence_1d(model, x)
+    return _expect_1d(lambda z: log_normal_diag(z, mu, sigma) - (model.log_p_xz(x, z) - log_z), mu, sigma,
                       n_nodes)
+
+
+Z_SCAN = 40.0  # log_evidence_1d scans z in [-Z_SCAN, Z_SCAN]: the N(0, 1) prior is below e^-800 outside it
+SCAN_DEPTH = 60.0  # ... and integrates where log p(x, z) is within SCAN_DEPTH nats of its maximum
+
+
+def log_evidence_1d(model, x, n_scan=4001, n_fine=4001):
+    """log p(x) = log of the integral of p(x, z) over z, for a model with d_z = 1, without ``model.log_p_x``.
+
+    A coarse grid of n_scan points over [-Z_SCAN, Z_SCAN] finds, for each data point, the interval where
+    log p(x, z) is within SCAN_DEPTH nats of its maximum; the log-trapezoid rule on n_fine points spanning that
+    interval (one grid per data point, so it follows the posterior wherever x puts it) gives the integral.
+    x : (n_data, d_x). Returns (n_data,).
+    """
+    x = model._as_x(x)
+    if model.d_z != 1:
+        raise ValueError(f"log_evidence_1d integrates over one latent dimension, got d_z = {model.d_z}.")
+    scan = np.linspace(-Z_SCAN, Z_SCAN, n_scan)
+    log_joint = model.log_p_xz(x, scan[:, None, None])  # (n_scan, n_data)
+    inside = log_joint > log_joint.max(axis=0) - SCAN_DEPTH
+    step = scan[1] - scan[0]
+    lo = np.array([scan[m].min() for m in inside.T]) - step  # (n_data,)
+    hi = np.array([scan[m].max() for m in inside.T]) + step
+    t = np.linspace(0.0, 1.0, n_fine)[:, None]
+    z = lo + (hi - lo) * t  # (n_fine, n_data): one grid per data point
+    log_f = model.log_p_xz(x, z[..., None])  # (n_fine, n_data)
+    log_weights = np.log(np.r_[0.5, np.ones(n_fine - 2), 0.5])[:, None] + np.log((hi - lo) / (n_fine - 1))
+    return logsumexp(log_f + log_weights, axis=0)
 
 
 def _reparameterized_log_w(model, x, mu, sigma, eps):
@@ -281,9 +323,12 @@ def elbo_monte_carlo(model, x, mu, sigma, n_samples, rng, form="joint", return_z
 
 
 def iwae_bound(model, x, mu, sigma, k, rng, n_repeats=200):
-    """Estimate the importance-weighted bound L_k = E[log (1/k) sum_i w_i] (Burda et al. 2015), z_i ~ q iid.
+    """Estimate the importance-weighted bound L_k = E[log (1/k) sum_j w_j], w_j = p(x, z^(j)) / q(z^(j)) with
+    z^(1..k) ~ q iid (Burda, Grosse and Salakhutdinov, ICLR 2016).
 
-    L_1 is the ELBO; L_k <= L_{k+1} <= log p(x) and L_k -> log p(x) as k grows. Each of ``n_repeats`` independent
+    L_1 is the ELBO; L_k <= L_{k+1} <= log p(x) for every q, and L_k -> log p(x) as k grows when q covers the
+    posterior (bounded weights suffice). These hold for the expectations L_k; single estimates are noisy and need
+    not be ordered. Each of ``n_repeats`` independent
     sets of k samples gives one log-mean-exp; their mean estimates L_k without bias.
     Returns (estimate, std_error), each (..., n_data).
     """
@@ -302,7 +347,7 @@ def elbo_map(model, x, mu_values, log_sigma_values, n_nodes=32):
     x : a single data point, shape (1, d_x) (or (1,) when d_x = 1). mu_values (a,), log_sigma_values (b,).
     Returns an array of shape (b, a): rows follow log sigma, columns follow mu.
     """
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)) for an ELBO map, got {x.shape}; map one "
                          f"point at a time.")
@@ -337,7 +382,7 @@ class GaussianFit:
 
 
 def _one_point(model, x):
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1 or model.d_z != 1:
         raise ValueError(f"fitting q needs one data point (x of shape (1, d_x)) and d_z = 1, got x {x.shape} and "
                          f"d_z = {model.d_z}.")
@@ -375,11 +420,12 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     """
     x = _one_point(model, x)
     max_iter = _checks.positive_int(max_iter, "max_iter")
-    step = float(_checks.positive(step_size, "step_size"))
-    tol = float(_checks.positive(tol, "tol"))
+    step = float(_checks.positive(_checks.finite_scalar(step_size, "step_size"), "step_size"))
+    tol = float(_checks.positive(_checks.finite_scalar(tol, "tol"), "tol"))
     phi = np.array([float(_checks.as_float_array(mu0, "mu0", ndim=0)),
                     float(_checks.as_float_array(log_sigma0, "log_sigma0", ndim=0))])
     _checks.in_range(phi[1], "log_sigma0", -20.0, 20.0)  # exp(800) = inf would surface as "z contains NaN"
+    _checks.in_range(phi[0], "mu0", -1e10, 1e10)  # farther out, log p(x, z) overflows
     elbo, grad = _elbo_and_grad(model, x, phi, n_nodes)
     history = [(*phi, elbo)]
     converged = False
@@ -408,6 +454,52 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     return GaussianFit(mu=phi[0], log_sigma=phi[1], elbo=elbo, history=np.array(history), converged=converged)
 
 
+def _elbo_and_grad_batch(model, x, mu, log_sigma, n_nodes, h=1e-5):
+    """:func:`_elbo_and_grad` for every data point at once: mu, log_sigma (n_data,) -> ELBO and the two partial
+    derivatives, each (n_data,)."""
+    sigma = np.exp(log_sigma)
+    eps, w = _gauss_hermite(n_nodes)
+    z = (mu + sigma * eps[:, None])[..., None]  # (n_nodes, n_data, 1)
+    f = model.log_p_xz(x, z)
+    df = (model.log_p_xz(x, z + h) - model.log_p_xz(x, z - h)) / (2 * h)
+    elbo = w @ f + entropy_normal(sigma)
+    return elbo, w @ df, w @ (df * sigma * eps[:, None]) + 1.0
+
+
+def fit_gaussian_q_batch(model, x, mu0=0.0, log_sigma0=0.0, *, n_steps=300, learning_rate=0.05,
+                         n_nodes=N_NODES):
+    """One Gaussian q per data point, all fitted at once: Adam on each point's exact ELBO over (mu, log sigma).
+
+    The gradients are those of :func:`fit_gaussian_q` (reparameterization at the quadrature nodes), evaluated for
+    every data point in one vectorized call per step; the steps are Adam's (Kingma and Ba, 2015) with a fixed
+    learning rate and a fixed number of steps, as a training loop would run them.
+    model : a ContinuousLVM with d_z = 1. x : (n_data, d_x). mu0, log_sigma0 : scalars or (n_data,).
+    Returns (mu, log_sigma, elbo_history): (n_data,), (n_data,) and (n_steps + 1, n_data), the last row the
+    final ELBOs.
+    """
+    x = model._as_x(x)
+    if model.d_z != 1:
+        raise ValueError(f"fit_gaussian_q_batch fits a 1-D q per data point, got d_z = {model.d_z}.")
+    n_steps = _checks.positive_int(n_steps, "n_steps")
+    lr = float(_checks.positive(learning_rate, "learning_rate"))
+    n = x.shape[0]
+    phi = np.stack([np.broadcast_to(np.asarray(mu0, dtype=float), (n,)),
+                    np.broadcast_to(np.asarray(log_sigma0, dtype=float), (n,))]).copy()  # (2, n_data)
+    m, v = np.zeros_like(phi), np.zeros_like(phi)
+    beta1, beta2, tiny = 0.9, 0.999, 1e-8
+    history = []
+    for t in range(1, n_steps + 2):
+        elbo, g_mu, g_ls = _elbo_and_grad_batch(model, x, phi[0], phi[1], n_nodes)
+        history.append(elbo)
+        if t == n_steps + 1:
+            break
+        grad = np.stack([g_mu, g_ls])
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad**2
+        phi += lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + tiny)  # ascent: + the step
+    return phi[0], phi[1], np.array(history)
+
+
 def fit_gaussian_forward_kl(model, x):
     """The Gaussian q minimizing KL(p(z|x) || q): it matches the posterior's mean and variance (mass covering).
 
@@ -415,7 +507,7 @@ def fit_gaussian_forward_kl(model, x):
     ``posterior_on_grid`` (e.g. NonlinearModel1D), whose moments are integrated by the trapezoid rule.
     x : one data point. Returns (mu, sigma), arrays of shape (d_z,).
     """
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
     if isinstance(model, LinearGaussian):
@@ -431,7 +523,7 @@ def fit_gaussian_forward_kl(model, x):
 
 def kl_forward_gaussian(model, x, mu, sigma):
     """KL(p(z|x) || q) for q = N(mu, sigma^2) and a model with ``posterior_on_grid`` (trapezoid rule); a float."""
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
     sigma = _checks.positive(sigma, "sigma")
@@ -439,3 +531,43 @@ def kl_forward_gaussian(model, x, mu, sigma):
     log_post = model.log_p_xz_on_grid(x)[0] - model.log_p_x(x)[0]
     integrand = np.where(density[0] > 0, density[0] * (log_post - log_normal(grid, mu, sigma)), 0.0)
     return float(np.trapezoid(integrand, grid))
+
+
+def _check_q_shape(shape, n_data, d_z, mu, sigma):
+    """mu and sigma must broadcast to (..., n_data, d_z) with sigma <= 1e10 (wider q's overflow log p(x, z))."""
+    if len(shape) < 2 or shape[-2:] != (n_data, d_z):
+        raise ValueError(f"mu and sigma must broadcast to (..., n_data, d_z) = (..., {n_data}, {d_z}), got mu "
+                         f"{mu.shape} and sigma {sigma.shape}.")
+    if np.any(np.abs(mu) > 1e10):
+        worst = mu.flat[np.argmax(np.abs(mu))]
+        raise ValueError(f"mu must lie in [-1e10, 1e10] (farther out log p(x, z) overflows), got {worst:.3g}.")
+    if np.any(sigma > 1e10):
+        raise ValueError(f"sigma must be <= 1e10 (a wider q overflows log p(x, z)), got {sigma.max():.3g}.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# EM as minorize-maximize: the bound as a function of theta
+# ---------------------------------------------------------------------------------------------------------------
+def em_bound_slice(X, resp, theta_old, theta_new, ts):
+    """log p(X; theta(t)) and the bound ELBO(q, theta(t)) along a path from theta_old (t = 0) to theta_new (t = 1).
+
+    q is fixed at ``resp`` (the E-step's responsibilities at theta_old), so the bound touches the log-likelihood
+    at t = 0; when theta_new is the exact M-step for ``resp``, the bound's maximum along the path is at t = 1.
+    The path interpolates the means linearly, the log-weights (then renormalized) and the covariances' Cholesky
+    factors, so every theta(t) is a valid mixture, also for t outside [0, 1].
+    X : (n, D). resp : (n, K). theta_old, theta_new : (weights (K,), means (K, D), covs (K, D, D)). ts : (m,).
+    Returns (log_lik, bound), each (m,), in nats per data point.
+    """
+    from lvmlib import mixtures
+
+    (w0, m0, c0), (w1, m1, c1) = theta_old, theta_new
+    l0, l1 = np.linalg.cholesky(c0), np.linalg.cholesky(c1)
+    log_lik, bound = [], []
+    for t in _checks.as_float_array(ts, "ts", ndim=1):
+        log_w = (1 - t) * np.log(w0) + t * np.log(w1)
+        theta = (np.exp(log_w - logsumexp(log_w)), m0 + t * (m1 - m0), None)
+        chol = l0 + t * (l1 - l0)
+        theta = (theta[0], theta[1], chol @ np.swapaxes(chol, -1, -2))
+        log_lik.append(mixtures.log_likelihood(X, *theta))
+        bound.append(mixtures.elbo(X, resp, *theta))
+    return np.array(log_lik), np.array(bound)

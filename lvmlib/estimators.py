@@ -52,7 +52,7 @@ __all__ = [
 # from log-weights to estimates
 # ---------------------------------------------------------------------------------------------------------------
 def _as_log_w(log_w):
-    log_w = np.asarray(log_w, dtype=float)
+    log_w = _checks.as_numeric(log_w, "log_w").astype(float)
     if log_w.ndim < 2:
         raise ValueError(f"log_w must have shape (..., k, n_data) (the k samples on axis -2), got shape {log_w.shape}; "
                          "use log_w[:, None] for a single data point.")
@@ -66,8 +66,8 @@ def log_importance_weights(log_p_xz, log_q_z):
 
     log_p_xz, log_q_z : arrays of the same shape, e.g. (k, n_data). Returns that shape.
     """
-    log_p_xz = np.asarray(log_p_xz, dtype=float)
-    log_q_z = np.asarray(log_q_z, dtype=float)
+    log_p_xz = _checks.as_float_array(log_p_xz, "log_p_xz", allow_neg_inf=True)
+    log_q_z = _checks.as_float_array(log_q_z, "log_q_z")
     if log_p_xz.shape != log_q_z.shape:
         raise ValueError(f"log_p_xz and log_q_z must have the same shape (one entry per sample and data point), "
                          f"got {log_p_xz.shape} and {log_q_z.shape}.")
@@ -96,14 +96,15 @@ def effective_sample_size(log_w):
     return np.where(np.isneginf(log_sum), 0.0, ess)
 
 
-def self_normalized_expectation(log_w, f):
+def self_normalized_expectation(log_w, f, return_se=False):
     """Self-normalized importance sampling: sum_j w_j f(z_j) / sum_j w_j, an estimate of E_p(z|x)[f(z)].
 
     Needs the weights only up to a constant (p(x) cancels), so log_w may be log p(x, z) - log q(z) or anything that
     differs from it by a constant per data point. Consistent as k grows, but biased for finite k (the bias is O(1/k)).
 
     log_w : array (..., k, n_data). f : array (..., k, n_data) or (..., k, n_data, m), f(z_j) for each sample.
-    Returns (..., n_data) or (..., n_data, m).
+    Returns (..., n_data) or (..., n_data, m); with ``return_se=True`` also its delta-method standard error
+    sqrt(sum_j w~_j^2 (f_j - estimate)^2) (w~ the normalized weights), of the same shape.
     """
     log_w = _as_log_w(log_w)
     f = _checks.as_float_array(f, "f")
@@ -114,9 +115,13 @@ def self_normalized_expectation(log_w, f):
         raise ValueError("every weight of some data point is 0 (log_w = -inf): the normalized weights are undefined.")
     w = np.exp(log_w - log_w.max(axis=-2, keepdims=True))
     w = w / w.sum(axis=-2, keepdims=True)  # (..., k, n_data), summing to one over the k samples
-    if f.ndim == log_w.ndim:
-        return np.sum(w * f, axis=-2)
-    return np.sum(w[..., None] * f, axis=-3)
+    if f.ndim == log_w.ndim + 1:
+        w = w[..., None]
+    estimate = np.sum(w * f, axis=-f.ndim + log_w.ndim - 2)
+    if not return_se:
+        return estimate
+    centred = f - np.expand_dims(estimate, axis=log_w.ndim - 2)
+    return estimate, np.sqrt(np.sum(w**2 * centred**2, axis=log_w.ndim - 2))
 
 
 def relative_standard_error(log_w):

@@ -154,7 +154,11 @@ class ContinuousLVM:
     def log_p_x_given_z(self, x, z):
         """log p(x | z) for x (n_data, d_x) and z (..., n_data, d_z); returns (..., n_data)."""
         x, z = self._as_x(x), self._as_z(z)
-        mu, sigma = self.decode(z)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mu, sigma = self.decode(z)
+        if not np.all(np.isfinite(mu)):
+            raise ValueError(f"z holds values too large for this model (|z| up to {np.abs(z).max():.3g}): the mean "
+                             "of p(x|z) overflows; keep z, and the q or grid it comes from, within a sane range.")
         return log_normal_diag(x, mu, sigma)
 
     def log_p_xz(self, x, z):
@@ -221,6 +225,8 @@ class NonlinearModel1D(ContinuousLVM):
         narrowest mode's width. Raises ValueError naming x when that needs more than ``max_grid_points`` points.
         """
         x = self._as_x(x)[:, 0]
+        if x.size == 0:
+            return self.grid
         b, s2 = self.b, self.sigma_x**2
         disc = b**2 + 4 * x
         root = np.sqrt(np.clip(disc, 0, None))
@@ -243,7 +249,7 @@ class NonlinearModel1D(ContinuousLVM):
 
     def log_p_xz_on_grid(self, x, grid=None):
         """log p(x, z) for every data point and grid value of z, shape (n_data, m)."""
-        grid = self.grid if grid is None else np.asarray(grid, dtype=float)
+        grid = self.grid if grid is None else _checks.as_float_array(grid, "grid", ndim=1)
         z = np.broadcast_to(grid[:, None, None], (grid.size, self._as_x(x).shape[0], 1))
         return self.log_p_xz(x, z).T
 
@@ -266,7 +272,7 @@ class NonlinearModel1D(ContinuousLVM):
 
     def posterior_on_grid(self, x, grid=None):
         """Posterior density p(z | x) on a grid: returns (grid (m,), density (n_data, m))."""
-        grid = self.grid if grid is None else np.asarray(grid, dtype=float)
+        grid = self.grid if grid is None else _checks.as_float_array(grid, "grid", ndim=1)
         log_joint = self.log_p_xz_on_grid(x, grid)
         return grid, np.exp(log_joint - self.log_p_x(x)[:, None])
 
@@ -293,7 +299,7 @@ class LinearGaussian(ContinuousLVM):
         self.b = _checks.as_float_array(b, "b", ndim=1)
         if self.b.shape != (self.d_x,):
             raise ValueError(f"b must have shape ({self.d_x},) to match W {self.W.shape}, got {self.b.shape}.")
-        self.sigma_x = float(_checks.positive(sigma_x, "sigma_x"))
+        self.sigma_x = float(_checks.positive(_checks.finite_scalar(sigma_x, "sigma_x"), "sigma_x"))
 
     def decode(self, z):
         """Mean W z + b (shape (..., d_x)) and standard deviation sigma_x (broadcastable)."""
@@ -345,7 +351,7 @@ class SigmoidDLVM(ContinuousLVM):
         for v, name in ((self.A, "A"), (self.B, "B"), (self.c, "c"), (self.d, "d")):
             if v.shape != (2,):
                 raise ValueError(f"{name} must have shape (2,), got {v.shape}.")
-        self.var_scale = float(_checks.positive(var_scale, "var_scale"))
+        self.var_scale = float(_checks.positive(_checks.finite_scalar(var_scale, "var_scale"), "var_scale"))
 
     def decode(self, z):
         """Mean and standard deviation of p(x | z), each of shape (..., 2), for z of shape (..., 1)."""

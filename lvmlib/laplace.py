@@ -163,8 +163,8 @@ def gauss_hermite_log_p_x(log_f, mu, s, n):
     -------
     float, the estimate in nats.
     """
-    mu = float(_checks.as_float_array(mu, "mu"))
-    s = float(_checks.positive(s, "s"))
+    mu = _checks.finite_scalar(mu, "mu")
+    s = _checks.finite_scalar(_checks.positive(s, "s"), "s")
     n = _checks.positive_int(n, "n")
     if n > MAX_NODES:
         raise ValueError(f"n = {n} nodes is more than MAX_NODES = {MAX_NODES}; the weights underflow beyond it.")
@@ -181,7 +181,7 @@ def nodes_needed(errors_by_n, tol):
 
     errors_by_n : dict {n: |error|}. "Stays below" guards against a lucky crossing of zero at one n.
     """
-    tol = float(_checks.positive(tol, "tol"))
+    tol = _checks.finite_scalar(_checks.positive(tol, "tol"), "tol")
     ns = sorted(errors_by_n)
     for i, n in enumerate(ns):
         if all(errors_by_n[m] < tol for m in ns[i:]):

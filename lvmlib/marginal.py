@@ -10,7 +10,9 @@ Chapter 03 measures three exact routes and shows where each one stops:
 - the posterior and the gradient identity grad_theta log p(x) = E_{p(z|x)}[grad_theta log p(x, z)]:
   :func:`log_posterior_enumeration`, :func:`grad_log_p_x_W` and :func:`finite_difference_grad`.
 
-The chapter's explorer (a 1-D grid quadrature of log p(x)) lives in :mod:`lvmlib.widgets.grid_explorer`.
+The chapter's explorer (a 1-D grid quadrature of log p(x), with its 2-D cost) lives in
+:mod:`lvmlib.widgets.grid_explorer`; the Laplace approximation and adaptive Gauss-Hermite quadrature, which
+approximate log p(x) from the posterior's mode and curvature, live in :mod:`lvmlib.laplace`.
 
 Shapes: ``x`` is (n_data, d_x); grids over z are (m,) per axis; log-densities come back as (n_data,).
 """
@@ -120,7 +122,7 @@ def fit_growth(ds, seconds, min_seconds=1e-3):
 
 def seconds_to_years(seconds):
     """Convert seconds to years of 365.25 days."""
-    return np.asarray(seconds, dtype=float) / SECONDS_PER_YEAR
+    return _checks.as_float_array(seconds, "seconds") / SECONDS_PER_YEAR
 
 
 def enumeration_size(d, n_data=1):
@@ -137,6 +139,8 @@ def enumeration_size(d, n_data=1):
 # ---------------------------------------------------------------------------------------------------------------
 def _check_enumerable(model, n_data):
     """Refuse a posterior table of 2^d x n_data entries that would not fit in memory, before building it."""
+    if not isinstance(model, BinaryLatentModel):
+        raise _checks.InputTypeError(f"model must be a BinaryLatentModel, got {type(model).__name__}.")
     if model.d > MAX_ENUMERATION_D:
         raise ValueError(f"model.d = {model.d} means a table of 2^{model.d} = {2**model.d:.3e} configurations; "
                          f"this module enumerates up to d = {MAX_ENUMERATION_D}. Use a smaller model.")
@@ -179,6 +183,8 @@ def finite_difference_grad(f, theta, eps=1e-5):
 
     Each entry costs two calls of f: (f(theta + eps e_i) - f(theta - eps e_i)) / (2 eps), error O(eps^2).
     """
+    if not callable(f):
+        raise _checks.InputTypeError(f"f must be a function of theta returning a number, got {type(f).__name__}.")
     theta = _checks.as_float_array(theta, "theta")
     eps = float(_checks.positive(eps, "eps"))
     grad = np.zeros_like(theta)
@@ -213,7 +219,8 @@ def _check_grid(m, d_z, n_data, max_points):
 def grid_1d(lo, hi, m):
     """m equally spaced points on [lo, hi], shape (m,); m must be >= 2 and lo < hi."""
     _check_grid(m, 1, 1, np.inf)
-    lo, hi = float(lo), float(hi)
+    m = _checks.positive_int(m, "m", minimum=2)  # at most 1e7 points
+    lo, hi = _checks.finite_scalar(lo, "lo"), _checks.finite_scalar(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}.")
     return np.linspace(lo, hi, int(m))
@@ -248,7 +255,7 @@ def log_p_x_grid(model, x, lo, hi, m, max_points=MAX_GRID_POINTS):
     """
     x = _checks.as_float_array(x, "x")
     n_data = x.shape[0] if x.ndim >= 1 else 1
-    d_z = int(model.d_z)
+    d_z = int(_checks.model(model).d_z)
     _check_grid(m, d_z, n_data, max_points)
     z1 = grid_1d(lo, hi, m)
     if d_z == 1:

@@ -72,6 +72,16 @@ PLANTED = [
      "E[log p_hat_k] < log p(x)"),  # log p(x) 0.03 nats too low: the large-k biases turn positive
     ("ratio_300 = bias[-1]", "ratio_300 = bias[-1] / (-chi2_a", "ratio_300 = bias[-1] / (-3 * chi2_a", None,
      "within 60%"),  # a wrong chi^2
+    ("lw = log_weights_gaussian(model_d, x_d, m_d + SHIFT * s_d", "SCALE * s_d, K_DIM", "1.1 * SCALE * s_d, K_DIM",
+     "c_quad = np.trapezoid(", "ESS/k is 1/(1 + chi^2) within 10%"),  # sampled at a width the closed form does not use
+    ("lw = log_weights_mixture(nonlinear, x2, means, sds, weights, K_MIX", "bias=est.mean() - log_px2",
+     "bias=est.mean() - log_px2 + 0.05", None, "the bias is -chi^2/(2k)"),  # log p(x) 0.05 nats off
+    ("coverage[name] = np.mean(", "1.96 * rse", "1.0 * rse", None,
+     "covers p(x) 95% of the time"),  # the wrong quantile: a 68% interval
+    ("grad_f = lambda z:", "- B_DEC * z) * z", "+ B_DEC * z) * z", None,
+     "chapter 03's identity"),  # a sign error in d/db log p(x, z): quadrature and finite differences disagree
+    ("K_GRAD = ", "self_normalized_expectation(lw,", "self_normalized_expectation(0 * lw,", None,
+     "SNIS estimates the gradient"),  # the weights forgotten: a plain average of f under q
 ]
 
 

@@ -100,6 +100,8 @@ def test_same_noise_same_samples_and_a_clear_error_for_a_bad_rng():
     np.testing.assert_array_equal(a.x, b.x)
     with pytest.raises(TypeError, match="rng must be a numpy Generator"):
         X.draw_noise(3)
+    with pytest.raises(ValueError, match=r"noise must be \(z, eps\) with shapes \(n,\) and \(n, 2\)"):
+        X.dlvm_state(**X.DEFAULTS, noise=(np.zeros(5), np.zeros((4, 2))))
     with pytest.raises(ValueError, match="log_var_range must be a finite number >= 0"):
         X.StretchedSigmoidDLVM([0, 0], [0, 0], [0, 0], [0, 0], log_var_range=-1.0)
 

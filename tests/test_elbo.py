@@ -255,3 +255,62 @@ def test_fit_warns_and_validates():
         E.kl_forward_gaussian(model, [[2.0], [1.0]], 0.0, 1.0)
     with pytest.raises(ValueError, match="sigma must be > 0"):
         E.kl_forward_gaussian(model, [[2.0]], 0.0, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the KL's posterior is normalized independently of model.log_p_x, so ELBO + KL = log p(x) can fail
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("x", [-0.8, 0.4, 2.0, 4.0, 30.0])
+def test_log_evidence_1d_against_scipy_quad(x):
+    model = NonlinearModel1D()
+    joint = lambda z: np.exp(float(model.log_p_xz(np.array([[x]]), np.array([[[z]]]))[0, 0]))
+    peaks = [r.real for r in np.roots([1.0, model.b, -x]) if abs(r.imag) < 1e-12]
+    ref = integrate.quad(joint, -15, 15, points=sorted(peaks) or None, epsabs=0, epsrel=1e-12, limit=500)[0]
+    np.testing.assert_allclose(E.log_evidence_1d(model, [[x]]), np.log(ref), atol=1e-9)
+
+
+def test_kl_does_not_use_the_models_log_p_x(monkeypatch):
+    # plant an error in log p(x) (5 nats too high): the KL must not move, so the identity check fails
+    model, x = NonlinearModel1D(), np.array([[2.0]])
+    mixture, x_d, q = three_cluster_mixture(), np.array([[-0.5, 1.0]]), np.array([0.6, 0.2, 0.2])
+    kl_before = E.kl_posterior_gaussian(model, x, [[1.0]], [[0.5]])
+    kl_d_before = E.kl_posterior_discrete(mixture, x_d, q)
+    monkeypatch.setattr(NonlinearModel1D, "log_p_x", lambda self, x: 5.0 + np.zeros(len(x)))
+    monkeypatch.setattr(DiscreteMixture, "log_p_x", lambda self, x: 5.0 + np.zeros(len(x)))
+    monkeypatch.setattr(DiscreteMixture, "log_posterior", lambda self, x: np.zeros((len(x), 3)) - 5.0)
+    np.testing.assert_array_equal(E.kl_posterior_gaussian(model, x, [[1.0]], [[0.5]]), kl_before)
+    np.testing.assert_array_equal(E.kl_posterior_discrete(mixture, x_d, q), kl_d_before)
+
+
+def test_batched_fit_matches_the_per_point_fit():
+    model = NonlinearModel1D()
+    x = np.array([[-0.5], [0.7], [2.0], [3.5]])
+    mu, log_sigma, history = E.fit_gaussian_q_batch(model, x, 0.5, 0.0, n_steps=400)
+    assert history.shape == (401, 4) and mu.shape == log_sigma.shape == (4,)
+    for i in range(4):
+        fit = E.fit_gaussian_q(model, x[i : i + 1], 0.5, 0.0)
+        assert abs(history[-1, i] - fit.elbo) < 1e-3, (i, history[-1, i], fit.elbo)
+    with pytest.raises(ValueError, match="n_steps must be"):
+        E.fit_gaussian_q_batch(model, x, n_steps=0)
+
+
+def test_em_bound_slice_is_a_minorizer_maximized_by_the_m_step():
+    from scipy.stats import multivariate_normal
+
+    from lvmlib import mixtures
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(-2, 1, (40, 2)), rng.normal(2, 0.5, (60, 2))])
+    theta_old = (np.array([0.3, 0.7]), np.array([[-1.0, 0.0], [1.0, 1.0]]), np.array([np.eye(2), 2 * np.eye(2)]))
+    # E-step written out with scipy, independently of lvmlib
+    dens = np.column_stack([w * multivariate_normal(m, c).pdf(X) for w, m, c in zip(*theta_old, strict=True)])
+    resp = dens / dens.sum(axis=1, keepdims=True)
+    theta_new = mixtures.m_step(X, resp, reg_covar=0.0)
+    ts = np.linspace(-0.5, 1.5, 41)
+    log_lik, bound = E.em_bound_slice(X, resp, theta_old, theta_new, ts)
+    assert np.all(bound <= log_lik + 1e-12)
+    np.testing.assert_allclose(log_lik[10], np.mean(np.log(dens.sum(axis=1))), atol=1e-12)  # t = 0: theta_old
+    np.testing.assert_allclose(bound[10], log_lik[10], atol=1e-10)  # the bound touches at theta_old
+    assert int(np.argmax(bound)) == 30  # t = 1: the exact M-step maximizes the bound
+    dens_new = np.column_stack([w * multivariate_normal(m, c).pdf(X) for w, m, c in zip(*theta_new, strict=True)])
+    np.testing.assert_allclose(log_lik[30], np.mean(np.log(dens_new.sum(axis=1))), atol=1e-10)

@@ -185,3 +185,32 @@ def test_discrete_front_end_and_e_step():
     c["E-step: q = p(z|x)"].click()
     r = readouts(d)
     assert r["kl"] == 0.0 and r["elbo"] == r["log_px"]  # q = p(z|x) exactly
+
+
+def test_fit_status_clears_when_q_moves():
+    w = X.continuous_explorer(x=2.0)
+    c = controls(w)
+    c["fit q"].click()
+    assert "remaining gap" in w.children[-1].value
+    c["μ_q"].value = -2.0  # q moved: the fit's report no longer describes it
+    assert w.children[-1].value == ""
+
+
+def test_narrow_q_is_never_clipped():
+    assert X.density_top(1.3, 0.4) == pytest.approx(1.15 * 1.3)
+    for q_max in [0.1, 2.0, 7.98, 20.0]:  # 7.98: the peak of q at log sigma_q = -3
+        top = X.density_top(1.3, q_max)
+        assert top >= 1.15 * q_max and top >= 1.15 * 1.3
+
+
+def test_monte_carlo_estimates_above_log_px_are_explained():
+    st = X.discrete_update(0.6, 0.2, 0.2, mode="Monte Carlo", n_samples=1, seed=0)
+    share = st.mc.share_above(st.log_px)
+    assert 0 < share < 1 and share == np.mean(st.mc.estimates > st.log_px)
+    d = X.discrete_explorer()
+    next(v for v in _walk(d) if type(v).__name__ == "ToggleButtons").value = "Monte Carlo"
+    controls(d)["S"].value = 1
+    r = readouts(d)
+    assert r["mc_above"] > 0
+    assert "the bound holds for their average" in " ".join(getattr(v, "value", "") for v in _walk(d)
+                                                            if type(v).__name__ == "HTML")

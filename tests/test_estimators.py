@@ -276,3 +276,13 @@ def test_mixture_proposal_bad_inputs_named():
         log_weights_mixture(three_cluster_mixture(), x, [[0.0]], [[1.0]], [1.0], 5, rng)
     with pytest.raises(ValueError, match="f must have shape"):
         self_normalized_expectation(np.zeros((3, 2)), np.zeros((3, 3)))
+
+
+def test_self_normalized_standard_error_by_hand():
+    log_w = np.log(np.array([[1.0, 2.0], [3.0, 2.0]]))
+    f = np.array([[10.0, -1.0], [20.0, 5.0]])
+    est, se = self_normalized_expectation(log_w, f, return_se=True)
+    w = np.array([[0.25, 0.5], [0.75, 0.5]])  # normalized weights
+    assert np.allclose(se, np.sqrt(np.sum(w**2 * (f - est) ** 2, axis=0)))
+    est_v, se_v = self_normalized_expectation(log_w, np.stack([f, 3 * f], -1), return_se=True)
+    assert np.allclose(se_v, np.stack([se, 3 * se], -1)) and np.allclose(est_v, np.stack([est, 3 * est], -1))

@@ -266,3 +266,18 @@ def test_compare_fill_in():
     assert ch03.compare_fill_in(_stub, model, x, observed) is None
     yours, ref = ch03.compare_fill_in(my_fill_in, model, x, observed)
     np.testing.assert_allclose(yours, ref, atol=1e-12)
+
+
+def test_printed_solutions_pass_their_checks():
+    """Each solution text, run with the names the notebook provides, passes its own check."""
+    import textwrap
+
+    from lvmlib.logspace import log_trapezoid
+
+    namespace = {"np": np, "logsumexp": logsumexp, "log_trapezoid": log_trapezoid, "linear": ch03.LINEAR_MODEL,
+                 "binary": ch03.BINARY_MODEL}
+    exercises = {"log_p_x_by_grid": ch03.ex1, "grad_W": ch03.ex2, **ch03.capstone.steps}
+    for ex in exercises.values():
+        exec(textwrap.dedent(ex._solution), namespace)
+    for name, ex in exercises.items():  # each solution defines the function the notebook names after its step
+        assert ex.verdict(namespace[name])[0] is True, name

@@ -93,5 +93,9 @@ def test_bad_input_is_rejected_by_name():
         LP.laplace(lambda z: np.full(len(z), -np.inf), 0.0)
     with pytest.raises(ValueError, match="not positive definite"):  # a saddle: the "mode" search stays at 0
         LP.laplace(lambda z: z[:, 0] ** 2 - z[:, 1] ** 2, np.zeros(2))
+    with pytest.raises(ValueError, match="mu must be a single number"):
+        LP.gauss_hermite_log_p_x(log_f, [0.0, 1.0], 1.0, 5)
+    with pytest.raises(TypeError, match="^s must be a number"):
+        LP.gauss_hermite_log_p_x(log_f, 0.0, None, 5)
     with pytest.raises(ValueError, match="tol must be > 0"):
         LP.nodes_needed({1: 0.1}, 0)

@@ -66,6 +66,8 @@ def readout_html(values, title=None):
     title : optional text shown in bold above the table. Labels, names and the title are plain text: they are
         HTML-escaped, so a "<" in them shows as "<" instead of breaking (or injecting into) the page.
     """
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}.")
     if not isinstance(values, dict):
         raise TypeError(f"values must be a dict {{label: (name, number)}}, got {type(values).__name__}.")
     rows = []
@@ -131,6 +133,9 @@ def _check_slider(label, lo, hi, value, step, integer):
     """Refuse slider settings ipywidgets would silently clamp or round, naming the slider and the parameter."""
     from lvmlib import _checks
 
+    if not isinstance(label, str):
+        raise TypeError(f"slider label must be a string, got {type(label).__name__}.")
+    step = _checks.finite_scalar(step, f"slider {label!r}: step")
     lo, hi = _checks.finite_scalar(lo, f"slider {label!r}: min"), _checks.finite_scalar(hi, f"slider {label!r}: max")
     if not lo < hi:
         raise ValueError(f"slider {label!r}: min must be < max, got min = {lo:g}, max = {hi:g}.")

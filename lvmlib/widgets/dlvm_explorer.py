@@ -104,7 +104,12 @@ def density_on_grid(model, grid):
     log_w = log_normal(z[:, 0], 0.0, 1.0) + np.log(weights) + shift[0][:, 0] + shift[1][:, 0]  # (m,)
     top = log_w.max()
     e1, e2 = np.exp(log_f[0] - shift[0]), np.exp(log_f[1] - shift[1])
-    return np.exp(top) * (e2.T * np.exp(log_w - top)) @ e1
+    weighted = e2 * np.exp(log_w - top)[:, None]  # (m, G)
+    # summed over blocks of 64 nodes: each small product runs on one BLAS thread. One (G x m) @ (m x G) product
+    # goes multi-threaded, and on a busy 2-core machine that took ~100 ms instead of ~0.3 ms.
+    block = 64
+    total = sum(weighted[k:k + block].T @ e1[k:k + block] for k in range(0, len(z), block))
+    return np.exp(top) * total
 
 
 def dlvm_state(a1, a2, b1, b2, c1, c2, d1, d2, noise=None, var_scale=VAR_SCALE, log_var_range=LOG_VAR_RANGE,
@@ -114,7 +119,10 @@ def dlvm_state(a1, a2, b1, b2, c1, c2, d1, d2, noise=None, var_scale=VAR_SCALE, 
     noise : (z, eps) from :func:`draw_noise`; None draws it from ``np.random.default_rng(0)``.
     """
     model = StretchedSigmoidDLVM([a1, a2], [b1, b2], [c1, c2], [d1, d2], var_scale, log_var_range)
-    z, eps = draw_noise(np.random.default_rng(0)) if noise is None else noise
+    z, eps = draw_noise(np.random.default_rng(0)) if noise is None else (np.asarray(a, float) for a in noise)
+    if z.ndim != 1 or eps.shape != (len(z), 2):
+        raise ValueError(f"noise must be (z, eps) with shapes (n,) and (n, 2), as draw_noise returns; got {z.shape} "
+                         f"and {eps.shape}.")
     mu, sd = model.decode(z[:, None])
     x = mu + sd * eps
     grid = np.linspace(*plot_box(var_scale, log_var_range), grid_size)
@@ -160,11 +168,13 @@ def dlvm_explorer(rng=None, var_scale=VAR_SCALE, log_var_range=LOG_VAR_RANGE):
               for j, c in enumerate(colours)]
     bands = [ax_sd.plot(state.z_curve, state.sd_curve[:, j], "--", color=c, label=f"sd $\\sigma_{j + 1}(z)$")[0]
              for j, c in enumerate(colours)]
-    ax_z.set(xlabel="z", ylabel="mean of p(x|z) (solid)", title="decoder p(x|z)", ylim=(0, 1.02), xlim=(-3, 3))
+    ax_z.set(xlabel="z", ylabel="mean of p(x|z) (solid)", ylim=(0, 1.02), xlim=(-3, 3))
     ax_sd.set(ylabel="standard deviation (dashed)", ylim=(0, sd_top))
     ax_sd.grid(False)
     ax_sd.spines["right"].set_visible(True)
-    ax_z.legend(handles=[*curves, *bands], loc="center left", fontsize=8, ncol=2, framealpha=0.9)
+    # above the axes: inside, the redrawn curves would cover it
+    ax_z.legend(handles=[*curves, *bands], loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize=8,
+                frameon=False, title="the decoder p(x|z)", title_fontsize=10, columnspacing=1.0)
     ax_x.set_title("samples over p(x) (grey)", fontsize=10)
     # only these artists change with the sliders: they are blitted over a cached background
     live = LiveFigure(fig, animated=[image, *ax_x.spines.values(), dots, *curves, *bands])

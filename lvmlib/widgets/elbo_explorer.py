@@ -54,6 +54,9 @@ MAP_DEPTH = 12.0  # the contour map shows ELBOs down to log p(x) - MAP_DEPTH nat
 MAP_LEVELS = (-8.0, -4.0, -2.0, -1.0, -0.5, -0.1)  # contour lines of ELBO - log p(x), in nats
 LOCAL_MAX_MARGIN = 0.05  # a fit this many nats below the map's best ELBO is reported as a local maximum
 MODE_FLOOR = 1e-3  # a peak of p(z|x) counts as a mode if it rises above this fraction of the highest one
+ABOVE_NOTE = "{share:.0%} of the dots\nabove log p(x):\nsingle estimates;\nonly their mean\nis a bound"
+MC_NOTE = ("Each dot is one S-sample estimate of the ELBO. One estimate can land above log p(x): the bound holds "
+           "for their average (the exact ELBO, green), not for every estimate.")
 
 
 @dataclass
@@ -71,6 +74,10 @@ class MonteCarloView:
     @property
     def elbo_sd(self):
         return float(self.estimates.std())
+
+    def share_above(self, log_px):
+        """Fraction of the estimates above log p(x): single estimates may exceed it; only their mean is bounded."""
+        return float(np.mean(self.estimates > log_px))
 
 
 @dataclass
@@ -99,7 +106,7 @@ class DiscreteState:
 
 
 def _check_mode(mode):
-    if mode not in MODES:
+    if not isinstance(mode, str) or mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
 
 
@@ -127,7 +134,7 @@ def continuous_update(mu, log_sigma, x=2.0, mode="exact", n_samples=100, seed=0,
     if mode == "Monte Carlo":
         mu_rep = np.full((N_REPEATS, 1, 1), float(mu))
         estimates, _, z = lvm_elbo.elbo_monte_carlo(model, x_arr, mu_rep, sigma, n_samples,
-                                                    np.random.default_rng(seed), return_z=True)
+                                                    np.random.default_rng(_checks.seed(seed)), return_z=True)
         state.mc = MonteCarloView(estimates=estimates[:, 0], samples=z[:, 0, 0, 0])  # the first repeat's samples
     return state
 
@@ -140,6 +147,14 @@ def _default_truth(x):
     posterior = model.posterior_on_grid(x_arr, Z_PLOT)[1][0]
     posterior.setflags(write=False)  # shared between calls through the cache
     return model, float(model.log_p_x(x_arr)[0]), posterior
+
+
+def density_top(posterior_max, q_max):
+    """Upper y-limit of the density panel: 1.15 times the higher peak, rounded up to a power of two times the
+    posterior's (so it changes in a few jumps, each a full redraw, and q's peak is never clipped)."""
+    need = 1.15 * max(posterior_max, q_max)
+    base = 1.15 * posterior_max
+    return float(base * 2.0 ** max(0.0, np.ceil(np.log2(need / base))))
 
 
 def count_modes(density, floor=MODE_FLOOR):
@@ -182,6 +197,7 @@ def discrete_update(w_a, w_b, w_c, x1=-0.5, x2=1.0, mode="exact", n_samples=100,
     Returns :class:`DiscreteState`.
     """
     _check_mode(mode)
+    w_a, w_b, w_c = (_checks.finite_scalar(w, name) for w, name in ((w_a, "w_a"), (w_b, "w_b"), (w_c, "w_c")))
     if mode == "Monte Carlo":  # S = 0 samples would average nothing (a NaN estimate)
         n_samples = _checks.positive_int(n_samples, "n_samples", maximum=100_000)
     model = three_cluster_mixture() if model is None else model
@@ -192,7 +208,7 @@ def discrete_update(w_a, w_b, w_c, x1=-0.5, x2=1.0, mode="exact", n_samples=100,
         kl=float(lvm_elbo.kl_posterior_discrete(model, x, q)[0]), q=q, posterior=model.posterior(x)[0],
     )
     if mode == "Monte Carlo":
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         z = rng.choice(3, size=(N_REPEATS, n_samples), p=q)
         log_w = model.log_p_xz(x)[0, z] - np.log(q[z])  # q[z] > 0 for every drawn z
         state.mc = MonteCarloView(estimates=log_w.mean(axis=1), samples=z[0])
@@ -214,6 +230,8 @@ class _BoundPanel:
         self.dots = ax.scatter(np.zeros(N_REPEATS), np.zeros(N_REPEATS), s=9, color=COLORS["sample"], zorder=3,
                                label="MC estimates")
         self.gap_text = ax.text(0.5, 1.01, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=10)
+        self.above_text = ax.text(0.03, 0.03, "", transform=ax.transAxes, ha="left", va="bottom", fontsize=8,
+                                  color="0.2", linespacing=1.1)  # under the legend, left of the bars
         self.jitter = np.linspace(-0.2, 0.2, N_REPEATS)
         self.limits = None
         ax.set_xlim(-1.45, 0.3)
@@ -223,7 +241,7 @@ class _BoundPanel:
 
     @property
     def artists(self):
-        return [self.elbo_bar, self.kl_bar, self.log_px_line, self.dots, self.gap_text]
+        return [self.elbo_bar, self.kl_bar, self.log_px_line, self.dots, self.gap_text, self.above_text]
 
     def update(self, log_px, elbo, kl, mc):
         """Move the artists; return True when the y-range changed (the figure then needs a full redraw)."""
@@ -241,6 +259,8 @@ class _BoundPanel:
         else:
             self.dots.set_offsets(np.column_stack([self.jitter, np.maximum(mc.estimates, bottom)]))
         self.gap_text.set_text(f"gap = KL = {kl:.4f}")
+        above = 0.0 if mc is None else mc.share_above(log_px)
+        self.above_text.set_text(ABOVE_NOTE.format(share=above) if above > 0 else "")
         changed = limits != self.limits
         if changed:
             self.ax.set_ylim(*limits)
@@ -252,10 +272,12 @@ def _readout(state, extra=None):
     values = dict(extra or {})
     values.update({"log p(x)": ("log_px", state.log_px), "ELBO": ("elbo", state.elbo),
                    "KL(q‖p(z|x))": ("kl", state.kl)})
-    if state.mc is not None:
-        values["ELBO, one MC estimate"] = ("elbo_mc", state.mc.elbo_mc)
-        values[f"sd of MC estimates ({N_REPEATS} repeats)"] = ("elbo_sd", state.mc.elbo_sd)
-    return readout_html(values)
+    if state.mc is None:
+        return readout_html(values)
+    values["ELBO, one MC estimate"] = ("elbo_mc", state.mc.elbo_mc)
+    values[f"sd of MC estimates ({N_REPEATS} repeats)"] = ("elbo_sd", state.mc.elbo_sd)
+    values["share of estimates above log p(x)"] = ("mc_above", state.mc.share_above(state.log_px))
+    return readout_html(values) + f"<div style='max-width:330px;font-size:90%'>{MC_NOTE}</div>"
 
 
 def _mc_controls():
@@ -265,7 +287,7 @@ def _mc_controls():
     return mode, n_samples, resample
 
 
-def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
+def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=80):
     """Move q(z) = N(μ_q, σ_q²) against p(z|x) of the 1-D nonlinear model; returns an ipywidgets container."""
     model = NonlinearModel1D() if model is None else model
     mu_s = slider("μ_q", *MU_RANGE, value=mu, step=0.01)
@@ -275,7 +297,8 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
     fit_button = widgets.Button(description="fit q", icon="play", button_style="success",
                                 layout=widgets.Layout(width="90px"))
     status = widgets.HTML()
-    seed = {"value": 0, "busy": False}
+    seed = {"value": 0, "busy": False, "fitting": False}
+    y_top = {"posterior": 1.0, "value": None}
 
     fig = Figure(figsize=(10.5, 3.3))
     ax_z, ax_b, ax_m = fig.subplots(1, 3, gridspec_kw={"width_ratios": [2.1, 1.1, 2.0]})
@@ -317,7 +340,8 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
         path_line.set_data([], [])
         best_marker.set_data([], [])
         _, posterior = model.posterior_on_grid(x_arr, Z_PLOT)
-        ax_z.set_ylim(0, 1.15 * posterior.max())
+        y_top["posterior"] = float(posterior.max())
+        y_top["value"] = None
         ax_z.set_title(f"x = {x_s.value:.1f}: p(z|x) and q(z)", fontsize=10)
 
     def update(_=None, full=False):
@@ -328,6 +352,11 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
         post_line.set_ydata(st.posterior)
         post_fill.set_data(Z_PLOT, 0 * Z_PLOT, st.posterior)
         q_line.set_ydata(st.q)
+        top = density_top(y_top["posterior"], float(st.q.max()))
+        if top != y_top["value"]:  # q's peak would be clipped (or the axis is far too tall): rescale, redraw all
+            ax_z.set_ylim(0, top)
+            y_top["value"] = top
+            full = True
         if st.mc is None:
             ticks.set_data([], [])
         else:
@@ -343,11 +372,17 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
         status.value = ""
         update(full=True)
 
+    def on_q(_):
+        if not seed["fitting"]:
+            status.value = ""  # the fit's report describes the fitted q, not this one
+        update()
+
     def on_resample(_):
         seed["value"] += 1
         update()
 
     def on_fit(_):
+        seed["fitting"] = True
         x_arr = np.array([[x_s.value]])
         fit = lvm_elbo.fit_gaussian_q(model, x_arr, mu_s.value, ls_s.value)
         path = fit.history
@@ -368,9 +403,10 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
         status.value = (f"<b>fit q</b>: {fit.n_iter} gradient steps, ELBO {fit.elbo:.4f}, remaining gap "
                         f"KL = {gap:.4f} nats at μ_q = {fit.mu:.4f}, log σ_q = {fit.log_sigma:.4f}. {why}")
         update()
+        seed["fitting"] = False
 
     for c in (mu_s, ls_s, mode, n_samples):
-        c.observe(update, names="value")
+        c.observe(on_q, names="value")
     x_s.observe(on_x, names="value")
     resample.on_click(on_resample)
     fit_button.on_click(on_fit)
@@ -385,7 +421,7 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=72):
     return layout
 
 
-def discrete_explorer(model=None, x=(-0.5, 1.0), dpi=72):
+def discrete_explorer(model=None, x=(-0.5, 1.0), dpi=80):
     """Move q over {A, B, C} against p(z|x) of the three-cluster mixture; returns an ipywidgets container."""
     model = three_cluster_mixture() if model is None else model
     weights = [slider(f"weight of {label}", 0.0, 1.0, value=v, step=0.01)
