@@ -457,6 +457,7 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
 
 def tile_images(images, image_shape, n_cols, pad=1):
     """Arrange images (n, h * w) into one array for a single ``imshow``: (rows * (h + pad), n_cols * (w + pad))."""
+    image_shape, n_cols, pad = _check_tiling(images, image_shape, n_cols, pad)
     images = np.asarray(images, dtype=float).reshape(-1, *image_shape)
     n_rows = -(-len(images) // n_cols)
     h, w = image_shape
@@ -834,3 +835,16 @@ def _check_device(device):
         raise ValueError(f"device must name an available device such as 'cpu' (see vae.select_device()), got "
                          f"{device!r} ({str(exc).splitlines()[0][:80]}).") from None
     return device
+
+
+def _check_tiling(images, image_shape, n_cols, pad):
+    """tile_images' arguments: images whose size is a multiple of h * w, whole numbers for the layout."""
+    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2):
+        raise _checks.InputTypeError(f"image_shape must be a tuple (h, w), got {image_shape!r}.")
+    image_shape = tuple(_checks.positive_int(v, "image_shape entries", maximum=10_000) for v in image_shape)
+    size = _checks.as_float_array(images, "images", allow_neg_inf=True).size  # NaN is refused, as in imshow data
+    if size == 0 or size % (image_shape[0] * image_shape[1]):
+        raise ValueError(f"images must hold a whole number of {image_shape} images, got {size} values.")
+    n_cols = _checks.positive_int(n_cols, "n_cols", maximum=10_000)
+    pad = _checks.positive_int(pad, "pad", minimum=0, maximum=1000)
+    return image_shape, n_cols, pad

@@ -163,22 +163,22 @@ def _more_cases(rng, nl, lg, mix, X, xb):
         ("mixtures.sample", mixtures.sample, {"n": 5, "weights": mix.weights, "means": mix.means,
                                               "covs": mix.covs, "rng": rng()}),
         ("bic", mixtures.bic, {"X": X, "weights": mix.weights, "means": mix.means, "covs": mix.covs}),
-        ("smallest_eigenvalues", mixtures.smallest_eigenvalues, {"covs": mix.covs}),
+        ("smallest_eigenvalues", _opt(mixtures, "smallest_eigenvalues"), {"covs": mix.covs}),
         ("BernoulliMixture", bm.BernoulliMixture, {"weights": np.array([0.5, 0.5]), "probs": np.full((2, 6), 0.3)}),
         ("BernoulliMixture.log_p_x", bmix.log_p_x, {"x": xb[:2], "observed": None}),
         ("BernoulliMixture.pixel_probs", bmix.pixel_probs, {"x": xb[:2], "observed": None}),
         ("BernoulliMixture.sample", bmix.sample, {"n": 3, "rng": rng()}),
         ("log_p_completions", bm.log_p_completions, {"model": bmix, "x": xb[0], "observed": observed}),
-        ("top_completions", bm.top_completions, {"model": bmix, "x": xb[0], "observed": observed, "top": 2}),
+        ("top_completions", _opt(bm, "top_completions"), {"model": bmix, "x": xb[0], "observed": observed, "top": 2}),
         ("covariance_eigen", ppca.covariance_eigen, {"x": X}),
         ("log_likelihood_from_eigenvalues", ppca.log_likelihood_from_eigenvalues,
          {"eigenvalues": np.array([3.0, 1.0, 0.5]), "d_z": 1, "sigma2": 0.5}),
         ("n_active_directions", ppca.n_active_directions, {"eigenvalues": np.array([3.0, 1.0, 0.5]), "d_z": 1,
                                                            "sigma2": 0.7}),
-        ("kl_per_direction", ppca.kl_per_direction, {"eigenvalues": np.array([3.0, 1.0, 0.5]), "d_z": 1,
+        ("kl_per_direction", _opt(ppca, "kl_per_direction"), {"eigenvalues": np.array([3.0, 1.0, 0.5]), "d_z": 1,
                                                      "sigma2": 0.7}),
-        ("random_rotation", ppca.random_rotation, {"d_z": 2, "rng": rng()}),
-        ("diagonal_q_gap", ppca.diagonal_q_gap, {"W": np.eye(3)[:, :2], "sigma2": 0.5}),
+        ("random_rotation", _opt(ppca, "random_rotation"), {"d_z": 2, "rng": rng()}),
+        ("diagonal_q_gap", _opt(ppca, "diagonal_q_gap"), {"W": np.eye(3)[:, :2], "sigma2": 0.5}),
         ("chord_update", jensen.chord_update, {"f1": 0.5, "f2": 4.0, "w": 0.5}),
         ("many_update", jensen.many_update, {"n_points": 10, "spread": 0.5, "seed": 0}),
         ("proposal_update", proposal_explorer.proposal_update, {"mu_q": 0.5, "log_sigma_q": 0.0, "k": 10,
@@ -186,7 +186,7 @@ def _more_cases(rng, nl, lg, mix, X, xb):
         ("em_stepper_update", em_stepper_update, {"step": 1}),
         ("traversal_update", latent_traversal.traversal_update, {"decode": lambda z: np.zeros((len(z), 4)),
                                                                  "z": np.zeros(2), "image_shape": (2, 2)}),
-        ("z_limit_from_data", latent_traversal.z_limit_from_data, {"z_points": np.zeros((5, 2)),
+        ("z_limit_from_data", _opt(latent_traversal, "z_limit_from_data"), {"z_points": np.zeros((5, 2)),
                                                                    "coverage": 0.99}),
     ]
 
@@ -220,6 +220,11 @@ def _vae_cases():
                                           "rng": np.random.default_rng(0)}),
         ("vae.VAEConfig", vae.VAEConfig, {"d_x": 4, "d_z": 2, "d_hidden": 3, "beta": 1.0}),
     ]
+
+
+def _opt(module, name):
+    """``module.name``, or None when this version of lvmlib does not have it (the case is then skipped)."""
+    return getattr(module, name, None)
 
 
 class _Timeout(Exception):
@@ -261,6 +266,8 @@ def main():
     args = parser.parse_args()
     totals, by_case, slowest = Counter(), {}, (0.0, "")
     for label, function, kwargs in cases():
+        if function is None:
+            continue
         kind, _ = classify(function, dict(kwargs), "", seconds=60)  # first calls import lazily (torch.optim)
         if kind not in ("accepted",):
             print(f"BASELINE FAILS: {label}: {kind} {_}")
@@ -274,7 +281,7 @@ def main():
                 totals[kind] += 1
                 by_case.setdefault(kind, []).append(f"{label}({name}={bad_label}): {detail}")
     n = sum(totals.values())
-    print(f"{n} bad inputs over {len(cases())} public callables:")
+    print(f"{n} bad inputs over {sum(f is not None for _, f, _ in cases())} public callables:")
     for kind in ("named", "unnamed", "raw", "nan/inf", "accepted", "hang"):
         print(f"  {kind:<9} {totals[kind]:5d}  ({100 * totals[kind] / max(n, 1):.1f}%)")
     print(f"slowest call with a value of 1e300: {slowest[0]:.3f} s, {slowest[1]}")
