@@ -124,7 +124,7 @@ ex2 = Exercise(
     _grad_W,
     hints=[
         "The gradient of log p(x) is an average of the easy gradients grad_W log p(x, z) under the posterior "
-        "p(z | x). With d = 4 the posterior is a table over 16 configurations.",
+        "p(z | x). With d_z = 4 the posterior is a table over 16 configurations.",
         "grad_W log p(x, z) = (x - W z - b) z^T / sigma_x^2. Weight it by p(z | x_n) = exp(log p(x_n, z) - "
         "log p(x_n)), with log p(x_n) the logsumexp over z, and sum over z and over data points.",
         "z = binary.configurations(); log_joint = binary.log_p_xz(x, z[:, None, :]) (16, n_data); post = "
