@@ -223,7 +223,7 @@ def _plant(name, monkeypatch):
 
     if name == "closed form":  # W's columns no longer orthogonal: the factorized formula does not apply
         return {"U = np.linalg.qr(rng.standard_normal((D, d_z)))[0]": "U = rng.standard_normal((D, d_z)) / np.sqrt(D)"}
-    if name == "Gauss-Hermite reach":  # the other mode's distance in units of t without the sqrt(2) of z = z + sqrt2 s t
+    if name == "Gauss-Hermite reach":  # the distance in units of t, without the sqrt(2) of z = z_hat + sqrt(2) s t
         return {"/ (np.sqrt(2) * lap[2.0].scale[0])": "/ lap[2.0].scale[0]"}
     if name == "brute = analytic":  # a wrong marginal: the hidden pixels are not summed out but kept
         log_p_x = BernoulliMixture.log_p_x
