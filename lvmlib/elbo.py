@@ -424,8 +424,8 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     tol = float(_checks.positive(_checks.finite_scalar(tol, "tol"), "tol"))
     phi = np.array([float(_checks.as_float_array(mu0, "mu0", ndim=0)),
                     float(_checks.as_float_array(log_sigma0, "log_sigma0", ndim=0))])
-    _checks.in_range(phi[1], "log_sigma0", -20.0, 20.0)
-    _checks.in_range(phi[0], "mu0", -1e10, 1e10)  # exp(800) = inf would surface as "z contains NaN"
+    _checks.in_range(phi[1], "log_sigma0", -20.0, 20.0)  # exp(800) = inf would surface as "z contains NaN"
+    _checks.in_range(phi[0], "mu0", -1e10, 1e10)  # farther out, log p(x, z) overflows
     elbo, grad = _elbo_and_grad(model, x, phi, n_nodes)
     history = [(*phi, elbo)]
     converged = False
@@ -539,7 +539,8 @@ def _check_q_shape(shape, n_data, d_z, mu, sigma):
         raise ValueError(f"mu and sigma must broadcast to (..., n_data, d_z) = (..., {n_data}, {d_z}), got mu "
                          f"{mu.shape} and sigma {sigma.shape}.")
     if np.any(np.abs(mu) > 1e10):
-        raise ValueError(f"mu must lie in [-1e10, 1e10] (farther out log p(x, z) overflows), got {mu.max():.3g}.")
+        worst = mu.flat[np.argmax(np.abs(mu))]
+        raise ValueError(f"mu must lie in [-1e10, 1e10] (farther out log p(x, z) overflows), got {worst:.3g}.")
     if np.any(sigma > 1e10):
         raise ValueError(f"sigma must be <= 1e10 (a wider q overflows log p(x, z)), got {sigma.max():.3g}.")
 

@@ -174,6 +174,9 @@ def test_step3_descending_and_frozen_fits_are_named(capsys):
             optimizer.step()
         return mu.item(), log_sigma.item()
 
+    ok, out = verdict(ch05.step3, lambda *a: (lambda m, ls: (m, math.exp(ls)))(*fit(*a)), capsys)
+    assert ok is False and "looks like sigma itself" in out
+
     ok, out = verdict(ch05.step3, detached, capsys)
     assert ok is False and "no gradient reaches mu, so z is detached" in out and "descending" not in out
     ok, out = verdict(ch05.step3, lambda *a: fit(*a, n_steps=20), capsys)  # too short to reach the optimum

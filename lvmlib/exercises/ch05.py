@@ -389,6 +389,14 @@ def _as_float_pair(result):
     return tuple(float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for v in result)
 
 
+def _fit_is_good(model, x, mu0, log_sigma0, mu, log_sigma):
+    """Whether q = N(mu, exp(log_sigma)^2) passes step 3's bar for this case."""
+    end, x_arr = _exact_elbo(model, x, mu, log_sigma), np.array([[x]])
+    if isinstance(model, LinearGaussian):
+        return float(model.log_p_x(x_arr)[0]) - end <= LINEAR_GAP_TOL
+    return end >= lvm_elbo.fit_gaussian_q(model, x_arr, mu0, log_sigma0).elbo - FIT_TOL
+
+
 def _step3_checker(answer):
     if not callable(answer):
         return False, f"expected a function, got {type(answer).__name__}."
@@ -412,6 +420,10 @@ def _step3_checker(answer):
             return False, (f"on {name}: log sigma moved but mu never did: no gradient reaches mu, so z is detached "
                            "(or built outside torch) and only the log q(z) term is differentiated. Keep z = mu + "
                            "exp(log_sigma) * eps in torch, without .detach().")
+        if log_sigma > 0 and _fit_is_good(model, x, mu0, log_sigma0, mu, math.log(log_sigma)):
+            return False, (f"on {name}: your second number, {log_sigma:.4f}, looks like sigma itself: read as log "
+                           "sigma it is a poor fit, read as sigma a good one. Return log_sigma, the parameter you "
+                           "optimize, not exp(log_sigma).")
         if end < start:
             return False, (f"on {name}: the exact ELBO went down, from {start:.4f} to {end:.4f}: you are "
                            "descending. Optimizers minimize: give them the loss -ELBO (or maximize=True).")
