@@ -126,3 +126,12 @@ def test_front_end_update_at_slider_extremes_has_no_nan_or_warning():
             x_slider.value, m_slider.value, L_slider.value = x, m, L
             s = G.grid_explorer_state(x, m, L)
             assert "nan" not in readout.value.lower() and f"data-name='useful_2d'>{s.useful_2d}<" in readout.value
+
+
+def test_useful_count_needs_no_m_by_m_table():
+    """m goes up to 1e6: the count of useful 2-D points is formed without an (m, m) table, and agrees with it."""
+    for x, m, L in [(3.0, 15, 4.0), (2.0, 60, 8.0), (-1.0, 2, 0.5), (6.0, 60, 0.5)]:
+        s = G.grid_explorer_state(x, m, L)
+        assert s.useful_2d == int(s.useful_mask_2d.sum())
+    big = G.grid_explorer_state(2.0, 200_000, 4.0)  # a (2e5)^2 table would need 40 GB
+    assert big.useful_mask_2d is None and 0 < big.useful_2d < big.points_2d

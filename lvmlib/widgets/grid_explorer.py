@@ -27,6 +27,7 @@ from lvmlib.marginal import grid_1d
 EXPLORER_DEFAULTS = {"x": 2.0, "m": 7, "L": 4.0}
 EXPLORER_RANGES = {"x": (-1.0, 6.0, 0.1), "m": (2, 60, 1), "L": (0.5, 8.0, 0.1)}
 USEFUL = 1e-3  # a 2-D grid point "matters" where p(z | x) is above this fraction of its peak
+MASK_MAX_M = 2000  # the (m, m) table of useful 2-D points is returned only up to this m (the sliders stop at 60)
 
 
 @dataclass
@@ -42,7 +43,7 @@ class GridExplorerState:
     points_2d: int = 0  # m^2
     points_10d: int = 0  # m^10
     useful_2d: int = 0  # 2-D grid points with p(z_1, z_2 | x) > USEFUL * its peak (the posterior's, not the grid's)
-    useful_mask_2d: np.ndarray = None  # (m, m) bool, rows z_2 and columns z_1 (as np.meshgrid): the useful points
+    useful_mask_2d: np.ndarray = None  # (m, m) bool, rows z_2, columns z_1 (as np.meshgrid); None above MASK_MAX_M
 
     @property
     def verdict(self):
@@ -75,10 +76,14 @@ def grid_explorer_state(x, m, L, model=None):
     # "where the posterior matters" is judged against the posterior's own peak, not the best grid point: a grid that
     # misses the mass entirely has no useful points (compared with its own best point, one would always count)
     rel = log_joint - max(log_peak, log_joint.max())
-    useful = rel[:, None] + rel[None, :] > np.log(USEFUL)  # (m, m): p(z_2 | x) p(z_1 | x) > USEFUL * peak^2
+    # pairs (i, j) with rel_i + rel_j > log USEFUL, i.e. p(z_2 | x) p(z_1 | x) > USEFUL * peak^2, counted in
+    # O(m log m) (m goes up to 1e6, where an (m, m) table would not fit); the table itself only for a drawable m
+    ordered = np.sort(rel)
+    n_useful = int(np.sum(m - np.searchsorted(ordered, np.log(USEFUL) - rel, side="right")))
+    useful = rel[:, None] + rel[None, :] > np.log(USEFUL) if m <= MASK_MAX_M else None
     m = int(m)
     return GridExplorerState(exact, estimate, abs(estimate - exact), grid, np.exp(log_joint),
-                             estimate - exact, m**2, m**10, int(useful.sum()), useful)
+                             estimate - exact, m**2, m**10, n_useful, useful)
 
 
 def _log_peak(model, x):
