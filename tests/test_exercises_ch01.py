@@ -46,7 +46,8 @@ def test_ex1_each_mistake_has_its_own_diagnosis(wrong, words, capsys):
 # ---- exercise 2 -----------------------------------------------------------------------------------------------
 def test_ex2_right_and_wrong(capsys):
     assert _verdict(ch01.ex2, lambda z: np.array([np.mean(z == k) for k in range(3)]), capsys)[0] is True
-    for wrong, words in [(lambda z: np.array([np.sum(z == k) for k in range(3)]), "you returned the counts"),
+    for wrong, words in [(lambda z: np.array([np.sum(z == k) for k in range(3)]),
+                          "divide by n, the number of data points"),
                          (lambda z: np.full(3, 1 / 3), "you returned equal weights"),
                          (lambda z: np.bincount(z) / len(z), "a label that never occurs was dropped")]:
         ok, out = _verdict(ch01.ex2, wrong, capsys)
@@ -108,6 +109,21 @@ def _cov_as_sd(weights, means, covs, n, rng):
     return z, means[z] + np.einsum("nij,nj->ni", covs[z], rng.standard_normal((n, 2)))
 
 
+def _variance_as_sd(weights, means, covs, n, rng):
+    z = rng.choice(len(weights), size=n, p=weights)
+    return z, means[z] + rng.standard_normal((n, 2)) * np.diagonal(covs, axis1=1, axis2=2)[z]
+
+
+def _no_correlation(weights, means, covs, n, rng):
+    z = rng.choice(len(weights), size=n, p=weights)
+    return z, means[z] + rng.standard_normal((n, 2)) * np.sqrt(np.diagonal(covs, axis1=1, axis2=2)[z])
+
+
+def _cholesky_transposed(weights, means, covs, n, rng):
+    z = rng.choice(len(weights), size=n, p=weights)
+    return z, means[z] + np.einsum("nji,nj->ni", np.linalg.cholesky(covs)[z], rng.standard_normal((n, 2)))
+
+
 def _mean_ignores_z(weights, means, covs, n, rng):
     z, x = my_sample(weights, means, covs, n, rng)
     return z, x - means[z] + means[0]
@@ -120,6 +136,9 @@ def _global_random(weights, means, covs, n, rng):
 @pytest.mark.parametrize("buggy, words", [
     (_uniform_z, "close to uniform"),
     (_cov_as_sd, "multiplied the noise by the covariance itself"),
+    (_variance_as_sd, "used the variances as standard deviations"),
+    (_no_correlation, "no correlation"),
+    (_cholesky_transposed, "transposed Cholesky factor"),
     (_mean_ignores_z, "must be centred at means[1]"),
     (_global_random, "draw every random number from the rng argument"),
 ])
@@ -128,6 +147,18 @@ def test_capstone_a_buggy_sampler_fails_only_that_step_with_its_diagnosis(buggy,
     out = capsys.readouterr().out
     assert verdicts == {"sample": False, "log_posterior": True}
     assert words in out, out
+
+
+def test_capstone_a_sampler_too_slow_is_told_to_vectorize(monkeypatch, capsys):
+    import time
+
+    def one_at_a_time(weights, means, covs, n, rng):  # stands in for a python loop over 20 000 draws
+        time.sleep(1.0)
+        return my_sample(weights, means, covs, n, rng)
+
+    monkeypatch.setattr(ch01, "SAMPLE_TIMEOUT", 0.5)
+    ok, out = _verdict(ch01.capstone.sample, one_at_a_time, capsys)
+    assert ok is False and "took more than 0.5 s: draw all n samples at once" in out, out
 
 
 def _forgot_normalization(x, w, m, c):
