@@ -124,6 +124,10 @@ def _cholesky_transposed(weights, means, covs, n, rng):
     return z, means[z] + np.einsum("nji,nj->ni", np.linalg.cholesky(covs)[z], rng.standard_normal((n, 2)))
 
 
+def _fixed_seed(weights, means, covs, n, rng):
+    return my_sample(weights, means, covs, n, np.random.default_rng(0))
+
+
 def _mean_ignores_z(weights, means, covs, n, rng):
     z, x = my_sample(weights, means, covs, n, rng)
     return z, x - means[z] + means[0]
@@ -141,6 +145,7 @@ def _global_random(weights, means, covs, n, rng):
     (_cholesky_transposed, "transposed Cholesky factor"),
     (_mean_ignores_z, "must be centred at means[1]"),
     (_global_random, "draw every random number from the rng argument"),
+    (_fixed_seed, "no np.random.seed inside the function"),
 ])
 def test_capstone_a_buggy_sampler_fails_only_that_step_with_its_diagnosis(buggy, words, capsys):
     verdicts = ch01.capstone.check(sample=buggy, log_posterior=my_log_posterior)

@@ -216,7 +216,8 @@ def _check_sample(answer, models=(SKEWED, MIXTURE), n=N_CHECK, seed=CHECK_SEED):
                            "random number from the rng argument (rng.choice, rng.standard_normal), never from "
                            "np.random.* or another generator.")
         if np.array_equal(np.asarray(other[1]), x):
-            return False, "generators with different seeds gave the same samples: use the rng argument."
+            return False, ("generators with different seeds gave the same samples: use the rng argument (no fixed seed "
+                           "and no np.random.seed inside the function).")
         problems = _sampling_problems(z, x, model)
         if problems:
             return False, f"with {name} and n = {n}: " + " ".join(problems)
