@@ -205,14 +205,15 @@ def test_capstone_a_buggy_posterior_fails_only_that_step_with_its_diagnosis(bugg
 
 # ---- the checks themselves: calibrated, and able to fail ---------------------------------------------------------
 def test_sampling_check_false_failure_rate_over_500_seeds():
-    # 13 exact tests at level 5e-5 per model: a correct sampler fails with probability < 6.5e-4; over 500 seeds x
-    # 2 models we expect 0 failures (seen: 0), and the test fails only if >= 3 occur (probability < 1e-4)
+    # 13 tests at level 3e-5 per model: a correct sampler fails with probability < 3.9e-4; over 500 seeds x
+    # 2 models we expect < 0.39 failures (seen: 0), and the test fails only if >= 5 occur (Poisson(0.39): < 1e-4).
+    # (It allowed 2 at level 5e-5, a rate < 6.5e-4: then 3 or more occur with probability ~0.03, not < 1e-4.)
     failures = 0
     for seed in range(500):
         for model in (ch01.SKEWED, M):
             z, x = model.sample(ch01.N_CHECK, np.random.default_rng(seed))
             failures += bool(ch01._sampling_problems(z, x, model))
-    assert failures <= 2
+    assert failures <= 4
 
 
 def test_reference_posterior_agrees_with_brute_force_bayes_where_nothing_underflows():
