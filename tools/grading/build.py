@@ -255,7 +255,7 @@ def build_chapter(chapter, out, rng):
     module = importlib.import_module(module_name)
     notebooks = sorted((ROOT / "notebooks").glob(f"{chapter}_*.ipynb"))
     if len(notebooks) != 1:
-        raise SystemExit(f"chapter {chapter}: expected one notebook notebooks/{chapter}_*.ipynb, found {len(notebooks)}")
+        raise SystemExit(f"chapter {chapter}: expected one notebooks/{chapter}_*.ipynb, found {len(notebooks)}")
     (nb_path,) = notebooks
     nb = nbformat.read(nb_path, as_version=4)
     variables = answer_variables(nb, chapter)
