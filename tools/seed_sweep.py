@@ -151,9 +151,16 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "seed_sweep.md")
     parser.add_argument("--log", type=Path, default=None, help="append each run's record (JSON lines) here")
     parser.add_argument("--note", default="")
+    parser.add_argument("--from-log", type=Path, default=None, help="only write the table of a --log file")
+    parser.add_argument("--wall", type=float, default=None, help="with --from-log: the run's wall time in seconds")
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]))))
+        return
+    if args.from_log:
+        records = [json.loads(line) for line in args.from_log.read_text().splitlines() if line.strip()]
+        args.out.write_text(table(records, args.wall or 0.0, args.workers, args.note))
+        print(f"wrote {args.out}")
         return
     records, wall = sweep(args.chapters, args.seeds, args.workers, args.budget, args.log)
     args.out.write_text(table(records, wall, args.workers, args.note))
