@@ -57,9 +57,9 @@ def render(path, out, dpi=200, max_svg_kb=1500, timeout=900):
                 stem.with_suffix(".svg").write_text(svg if isinstance(svg, str) else "".join(svg))
             first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
             written.append((stem.name, svg_ok, first_line[:80]))
-    errors = [c for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    return written, len(errors)
+    errors = [f"cell {i - 1}: {o['ename']}: {o.get('evalue', '')[:120]}" for i, c in enumerate(nb.cells)
+              if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    return written, errors
 
 
 def main(argv=None):
@@ -77,9 +77,11 @@ def main(argv=None):
     index = [f"# Figures at {args.dpi} dpi", "", "Rendered by `make figures` (tools/figures.py).", ""]
     for path in paths:
         start = time.perf_counter()
-        written, n_errors = render(path, args.out / path.name[:2], args.dpi, args.max_svg_kb)
+        written, errors = render(path, args.out / path.name[:2], args.dpi, args.max_svg_kb)
         print(f"{path.name}: {len(written)} figures ({sum(s for _, s, _ in written)} with SVG), "
-              f"{n_errors} cell errors, {time.perf_counter() - start:.0f} s", flush=True)
+              f"{len(errors)} cell errors, {time.perf_counter() - start:.0f} s", flush=True)
+        for error in errors:
+            print(f"  {error}", flush=True)
         index += [f"## {path.stem}", ""]
         index += [f"- `{path.name[:2]}/{n}.png`{' + `.svg`' if svg else ''}: `{line}`" for n, svg, line in written]
         index.append("")

@@ -88,8 +88,8 @@ def run_in_subprocess(chapter, seed):
                 "errors": [{"cell": None, "ename": "RunFailed", "evalue": proc.stderr[-300:]}]}
 
 
-def sweep(chapters, n_seeds, workers, budget=None, log=None):
-    jobs = [(ch, FIRST_SEED + j) for j in range(n_seeds) for ch in chapters]
+def sweep(chapters, n_seeds, workers, budget=None, log=None, first_seed=FIRST_SEED):
+    jobs = [(ch, first_seed + j) for j in range(n_seeds) for ch in chapters]
     start = time.perf_counter()
     records = []
     with cf.ThreadPoolExecutor(workers) as pool:
@@ -147,15 +147,23 @@ def main(argv=None):
     parser.add_argument("--chapters", nargs="+", default=["01", "02", "03", "04", "05"])
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=FIRST_SEED)
     parser.add_argument("--budget", type=float, default=None, help="stop starting runs after this many seconds")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "seed_sweep.md")
     parser.add_argument("--log", type=Path, default=None, help="append each run's record (JSON lines) here")
     parser.add_argument("--note", default="")
+    parser.add_argument("--from-log", type=Path, default=None, help="only write the table of a --log file")
+    parser.add_argument("--wall", type=float, default=None, help="with --from-log: the run's wall time in seconds")
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]))))
         return
-    records, wall = sweep(args.chapters, args.seeds, args.workers, args.budget, args.log)
+    if args.from_log:
+        records = [json.loads(line) for line in args.from_log.read_text().splitlines() if line.strip()]
+        args.out.write_text(table(records, args.wall or 0.0, args.workers, args.note))
+        print(f"wrote {args.out}")
+        return
+    records, wall = sweep(args.chapters, args.seeds, args.workers, args.budget, args.log, args.first_seed)
     args.out.write_text(table(records, wall, args.workers, args.note))
     print(f"wrote {args.out}")
 

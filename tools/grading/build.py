@@ -245,13 +245,18 @@ def student_notebook(nb, chapter, pickle_name):
 
 # ---- the build --------------------------------------------------------------------------------------------------
 def chapters_with_exercises():
-    return sorted(p.stem[2:] for p in (ROOT / "lvmlib" / "exercises").glob("ch[0-9][0-9].py"))
+    """Chapters with both an exercise module and a notebook (a chapter still being written has no notebook)."""
+    modules = sorted(p.stem[2:] for p in (ROOT / "lvmlib" / "exercises").glob("ch[0-9][0-9].py"))
+    return [ch for ch in modules if list((ROOT / "notebooks").glob(f"{ch}_*.ipynb"))]
 
 
 def build_chapter(chapter, out, rng):
     module_name = f"lvmlib.exercises.ch{chapter}"
     module = importlib.import_module(module_name)
-    (nb_path,) = sorted((ROOT / "notebooks").glob(f"{chapter}_*.ipynb"))
+    notebooks = sorted((ROOT / "notebooks").glob(f"{chapter}_*.ipynb"))
+    if len(notebooks) != 1:
+        raise SystemExit(f"chapter {chapter}: expected one notebooks/{chapter}_*.ipynb, found {len(notebooks)}")
+    (nb_path,) = notebooks
     nb = nbformat.read(nb_path, as_version=4)
     variables = answer_variables(nb, chapter)
     exercises = exercise_paths(module)
