@@ -688,27 +688,28 @@ def _log_weights_blocked(model, x, k, generator, rows=2000):
     """``model.log_weights`` (k, n_data) without gradients, the decoder run on blocks of about ``rows`` rows.
 
     The same draws as ``model.log_weights``; blocks of ~2,000 rows keep the (rows, d_x) logits in cache. For a
-    Bernoulli :class:`Decoder`, sum_j x_j l_j is computed as h . (W_2^T x) + b_2 . x (a (d_hidden,) product per
-    row instead of d_x), so little work is left besides the decoder's matrix products and one softplus per pixel.
-    Other decoders (e.g. made.ARVAE's) evaluate ``model.log_p_x_given_z`` block by block.
+    Bernoulli :class:`Decoder` the output layer's bias rides in the matrix product (h is extended by a column of
+    ones), and sum_j x_j l_j is computed as [h, 1] . [W_2^T x, b_2 . x] (a (d_hidden + 1,) product per row instead
+    of d_x), so little is left besides the decoder's matrix products, one tanh per hidden unit and one softplus per
+    pixel. Other decoders (e.g. made.ARVAE's) evaluate ``model.log_p_x_given_z`` block by block.
     """
     mu, log_var = model.encoder(x)
     z = reparameterize(mu, log_var, k, generator)
     log_p_z_minus_q = -0.5 * (LOG_2PI + z**2).sum(dim=-1) - log_normal_diag(z, mu, log_var)
     n = x.shape[0]
-    bernoulli = isinstance(model.decoder, Decoder) and model.config.likelihood == "bernoulli"
-    if bernoulli:
-        hidden, last = model.decoder.net[:2], model.decoder.net[2]
-        v, c = x @ last.weight, x @ last.bias  # (n, d_hidden), (n,)
+    per_block = max(1, rows // n)
+    if not (isinstance(model.decoder, Decoder) and model.config.likelihood == "bernoulli"):
+        return torch.cat([model.log_p_x_given_z(x, zb) for zb in z.split(per_block)]) + log_p_z_minus_q
+    first, last = model.decoder.net[0], model.decoder.net[2]
+    w_out = torch.cat([last.weight.T, last.bias[None]])  # (d_hidden + 1, d_x)
+    v = torch.cat([x @ last.weight, (x @ last.bias)[:, None]], dim=1)  # (n, d_hidden + 1)
+    h = torch.ones(per_block * n, first.weight.shape[0] + 1, dtype=z.dtype, device=z.device)
     out = []
-    for zb in z.split(max(1, rows // n)):
-        if not bernoulli:
-            out.append(model.log_p_x_given_z(x, zb))
-            continue
-        h = hidden(zb.reshape(-1, zb.shape[-1]))
-        logits = F.linear(h, last.weight, last.bias)
-        xl = (h.view(zb.shape[0], n, -1) * v).sum(dim=-1) + c
-        out.append(xl - F.softplus(logits).sum(dim=-1).view(zb.shape[0], n))
+    for zb in z.split(per_block):
+        m = zb.shape[0] * n
+        torch.tanh(torch.addmm(first.bias, zb.reshape(m, -1), first.weight.T), out=h[:m, :-1])
+        xl = (h[:m].view(zb.shape[0], n, -1) * v).sum(dim=-1)
+        out.append(xl - F.softplus(h[:m] @ w_out).sum(dim=-1).view(zb.shape[0], n))
     return torch.cat(out) + log_p_z_minus_q
 
 
