@@ -13,7 +13,7 @@ export TORCH
 # Fixed thread counts: the last digits of BLAS and torch results depend on them.
 THREADS := OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 LVMLIB_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
 
-.PHONY: setup course test lint notebooks bench site clean
+.PHONY: setup course test lint notebooks bench site clean grading figures seed-sweep
 
 setup:
 	$(PYTHON) tools/course.py setup
@@ -36,6 +36,18 @@ site: setup
 
 bench: setup  # default thread counts: the benchmark compares lvmlib and plain PyTorch at each one's default
 	PYDEVD_DISABLE_FILE_VALIDATION=1 $(PY) bench/run.py
+
+# Graded versions of the exercises: student notebooks and Otter-Grader bundles -> build/grading/
+grading: setup
+	$(PY) tools/grading/build.py
+
+# Every notebook figure at slide resolution (PNG at 200 dpi and SVG) -> build/figures/; notebooks untouched
+figures: setup
+	$(THREADS) $(PY) tools/figures.py
+
+# The statistical asserts over 50 seeds (chapters 01-05) -> docs/seed_sweep.md
+seed-sweep: setup
+	$(PY) tools/seed_sweep.py --chapters 01 02 03 04 05 --seeds 50 --workers 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache screenshots build dist

@@ -97,6 +97,8 @@ def tolerance(value, name, allow_zero=True):
 def probabilities(value, name, axis=-1, atol=1e-6):
     """Return ``value`` as a probability vector (or rows of them) summing to one along ``axis``."""
     arr = as_float_array(value, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be a probability vector (or rows of them), got the single number {arr}.")
     if np.any(arr < 0):
         raise ValueError(f"{name} has negative entries; probabilities must be >= 0.")
     sums = arr.sum(axis=axis)
@@ -175,6 +177,13 @@ def model(value, name="model", needs=("d_z", "log_p_xz")):
         raise InputTypeError(f"{name} must be a latent variable model with {', '.join(needs)} (e.g. "
                              f"lvmlib.examples.NonlinearModel1D()), got {_describe(value)}.")
     return value
+
+
+def seed(value, name="seed"):
+    """A seed for ``np.random.default_rng``: a whole number in [0, 2^63), or a Generator (returned as is)."""
+    if isinstance(value, np.random.Generator):
+        return value
+    return positive_int(value, name, minimum=0, maximum=2**63 - 1)
 
 
 def generator(rng, name="rng"):

@@ -153,6 +153,8 @@ def log_p_completions(model, x, observed):
     images : array (2^n_missing, D), every completion as a full image.
     log_p : array (2^n_missing,), log p(full image) in nats.
     """
+    if not isinstance(model, BernoulliMixture):
+        raise _checks.InputTypeError(f"model must be a BernoulliMixture, got {type(model).__name__}.")
     mask = np.asarray(observed)
     if mask.dtype != bool or mask.shape != (model.n_pixels,):
         raise ValueError(f"observed must be a boolean mask of shape ({model.n_pixels},), got {mask.dtype} "

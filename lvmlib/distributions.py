@@ -42,6 +42,9 @@ def cholesky(cov, name="cov"):
     if cov.ndim < 2 or cov.shape[-1] != cov.shape[-2]:
         raise ValueError(f"{name} must be square (shape (..., d, d)), got shape {cov.shape}.")
     if not np.allclose(cov, np.swapaxes(cov, -1, -2)):
+        if np.all(np.triu(cov, k=1) == 0):  # lower-triangular: a factor where the covariance belongs
+            raise ValueError(f"{name} must be a symmetric covariance, but it is lower-triangular: was a Cholesky "
+                             "factor L passed? Pass the covariance L @ L.T.")
         raise ValueError(f"{name} must be symmetric; use (cov + cov.T) / 2.")
     try:
         return np.linalg.cholesky(cov)

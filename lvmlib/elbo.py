@@ -323,11 +323,12 @@ def elbo_monte_carlo(model, x, mu, sigma, n_samples, rng, form="joint", return_z
 
 
 def iwae_bound(model, x, mu, sigma, k, rng, n_repeats=200):
-    """Estimate the importance-weighted bound L_k = E[log (1/k) sum_i w_i], z_i ~ q iid (Burda, Grosse and
-    Salakhutdinov, ICLR 2016).
+    """Estimate the importance-weighted bound L_k = E[log (1/k) sum_j w_j], w_j = p(x, z^(j)) / q(z^(j)) with
+    z^(1..k) ~ q iid (Burda, Grosse and Salakhutdinov, ICLR 2016).
 
-    L_1 is the ELBO; L_k <= L_{k+1} <= log p(x) and L_k -> log p(x) as k grows (for the expectations L_k; single
-    estimates are noisy and need not be ordered). Each of ``n_repeats`` independent
+    L_1 is the ELBO; L_k <= L_{k+1} <= log p(x) for every q, and L_k -> log p(x) as k grows when q covers the
+    posterior (bounded weights suffice). These hold for the expectations L_k; single estimates are noisy and need
+    not be ordered. Each of ``n_repeats`` independent
     sets of k samples gives one log-mean-exp; their mean estimates L_k without bias.
     Returns (estimate, std_error), each (..., n_data).
     """
@@ -346,7 +347,7 @@ def elbo_map(model, x, mu_values, log_sigma_values, n_nodes=32):
     x : a single data point, shape (1, d_x) (or (1,) when d_x = 1). mu_values (a,), log_sigma_values (b,).
     Returns an array of shape (b, a): rows follow log sigma, columns follow mu.
     """
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)) for an ELBO map, got {x.shape}; map one "
                          f"point at a time.")
@@ -424,6 +425,7 @@ def fit_gaussian_q(model, x, mu0=0.0, log_sigma0=0.0, *, step_size=0.1, max_iter
     phi = np.array([float(_checks.as_float_array(mu0, "mu0", ndim=0)),
                     float(_checks.as_float_array(log_sigma0, "log_sigma0", ndim=0))])
     _checks.in_range(phi[1], "log_sigma0", -20.0, 20.0)  # exp(800) = inf would surface as "z contains NaN"
+    _checks.in_range(phi[0], "mu0", -1e10, 1e10)  # farther out, log p(x, z) overflows
     elbo, grad = _elbo_and_grad(model, x, phi, n_nodes)
     history = [(*phi, elbo)]
     converged = False
@@ -505,7 +507,7 @@ def fit_gaussian_forward_kl(model, x):
     ``posterior_on_grid`` (e.g. NonlinearModel1D), whose moments are integrated by the trapezoid rule.
     x : one data point. Returns (mu, sigma), arrays of shape (d_z,).
     """
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
     if isinstance(model, LinearGaussian):
@@ -521,7 +523,7 @@ def fit_gaussian_forward_kl(model, x):
 
 def kl_forward_gaussian(model, x, mu, sigma):
     """KL(p(z|x) || q) for q = N(mu, sigma^2) and a model with ``posterior_on_grid`` (trapezoid rule); a float."""
-    x = model._as_x(x)
+    x = _checks.model(model, needs=("d_z", "_as_x", "log_p_xz"))._as_x(x)
     if x.shape[0] != 1:
         raise ValueError(f"x must be one data point (shape (1, d_x)), got {x.shape}.")
     sigma = _checks.positive(sigma, "sigma")
@@ -536,6 +538,9 @@ def _check_q_shape(shape, n_data, d_z, mu, sigma):
     if len(shape) < 2 or shape[-2:] != (n_data, d_z):
         raise ValueError(f"mu and sigma must broadcast to (..., n_data, d_z) = (..., {n_data}, {d_z}), got mu "
                          f"{mu.shape} and sigma {sigma.shape}.")
+    if np.any(np.abs(mu) > 1e10):
+        worst = mu.flat[np.argmax(np.abs(mu))]
+        raise ValueError(f"mu must lie in [-1e10, 1e10] (farther out log p(x, z) overflows), got {worst:.3g}.")
     if np.any(sigma > 1e10):
         raise ValueError(f"sigma must be <= 1e10 (a wider q overflows log p(x, z)), got {sigma.max():.3g}.")
 

@@ -122,7 +122,7 @@ def fit_growth(ds, seconds, min_seconds=1e-3):
 
 def seconds_to_years(seconds):
     """Convert seconds to years of 365.25 days."""
-    return np.asarray(seconds, dtype=float) / SECONDS_PER_YEAR
+    return _checks.as_float_array(seconds, "seconds") / SECONDS_PER_YEAR
 
 
 def enumeration_size(d, n_data=1):
@@ -139,6 +139,8 @@ def enumeration_size(d, n_data=1):
 # ---------------------------------------------------------------------------------------------------------------
 def _check_enumerable(model, n_data):
     """Refuse a posterior table of 2^d x n_data entries that would not fit in memory, before building it."""
+    if not isinstance(model, BinaryLatentModel):
+        raise _checks.InputTypeError(f"model must be a BinaryLatentModel, got {type(model).__name__}.")
     if model.d > MAX_ENUMERATION_D:
         raise ValueError(f"model.d = {model.d} means a table of 2^{model.d} = {2**model.d:.3e} configurations; "
                          f"this module enumerates up to d = {MAX_ENUMERATION_D}. Use a smaller model.")
@@ -181,6 +183,8 @@ def finite_difference_grad(f, theta, eps=1e-5):
 
     Each entry costs two calls of f: (f(theta + eps e_i) - f(theta - eps e_i)) / (2 eps), error O(eps^2).
     """
+    if not callable(f):
+        raise _checks.InputTypeError(f"f must be a function of theta returning a number, got {type(f).__name__}.")
     theta = _checks.as_float_array(theta, "theta")
     eps = float(_checks.positive(eps, "eps"))
     grad = np.zeros_like(theta)
@@ -215,6 +219,7 @@ def _check_grid(m, d_z, n_data, max_points):
 def grid_1d(lo, hi, m):
     """m equally spaced points on [lo, hi], shape (m,); m must be >= 2 and lo < hi."""
     _check_grid(m, 1, 1, np.inf)
+    m = _checks.positive_int(m, "m", minimum=2)  # at most 1e7 points
     lo, hi = _checks.finite_scalar(lo, "lo"), _checks.finite_scalar(hi, "hi")
     if not lo < hi:
         raise ValueError(f"lo must be < hi, got lo = {lo}, hi = {hi}.")

@@ -60,7 +60,7 @@ def log_likelihood_from_eigenvalues(eigenvalues, d_z, sigma2=None):
     """
     lam = _check_eigenvalues(eigenvalues)
     d_z = _check_d_z(d_z, lam.size)
-    sigma2 = mle_sigma2(lam, d_z) if sigma2 is None else float(_checks.positive(sigma2, "sigma2"))
+    sigma2 = mle_sigma2(lam, d_z) if sigma2 is None else _check_sigma2(sigma2)
     if sigma2 <= 0:
         raise ValueError("the maximum-likelihood sigma2 is 0 (the data lie in a d_z-dimensional subspace); "
                          "pass a positive sigma2 or a larger d_z.")
@@ -77,7 +77,7 @@ def fit(x, d_z, sigma2=None, rotation=None):
     x = _checks.as_float_array(x, "x", ndim=2)
     lam, U = covariance_eigen(x)
     d_z = _check_d_z(d_z, lam.size)
-    sigma2 = mle_sigma2(lam, d_z) if sigma2 is None else float(_checks.positive(sigma2, "sigma2"))
+    sigma2 = mle_sigma2(lam, d_z) if sigma2 is None else _check_sigma2(sigma2)
     W = U[:, :d_z] * np.sqrt(np.maximum(lam[:d_z] - sigma2, 0.0))
     if rotation is not None:
         R = _checks.as_float_array(rotation, "rotation", ndim=2)
@@ -105,7 +105,7 @@ def diagonal_q_gap(W, sigma2):
     positive otherwise (Hadamard's inequality).
     """
     W = _checks.as_float_array(W, "W", ndim=2)
-    sigma2 = float(_checks.positive(sigma2, "sigma2"))
+    sigma2 = _check_sigma2(sigma2)
     M = W.T @ W + sigma2 * np.eye(W.shape[1])
     return float(0.5 * (np.log(np.diag(M)).sum() - np.linalg.slogdet(M)[1]))
 
@@ -119,13 +119,14 @@ def kl_per_direction(eigenvalues, d_z, sigma2):
     """
     lam = np.sort(_checks.as_float_array(eigenvalues, "eigenvalues", ndim=1))[::-1]
     d_z = _check_d_z(d_z, lam.size)
-    sigma2 = float(_checks.positive(sigma2, "sigma2"))
+    sigma2 = _check_sigma2(sigma2)
     return 0.5 * np.log(np.maximum(lam[:d_z] / sigma2, 1.0))
 
 
 def n_active_directions(eigenvalues, d_z, sigma2):
     """How many of the d_z leading directions survive a fixed sigma^2: the count of lambda_i > sigma^2."""
     lam = _check_eigenvalues(eigenvalues)
+    sigma2 = _check_sigma2(sigma2)
     return int(np.sum(lam[:_check_d_z(d_z, lam.size)] > sigma2))
 
 
@@ -138,3 +139,8 @@ def _check_eigenvalues(eigenvalues):
         raise ValueError(f"eigenvalues must be >= 0 (they are variances of a covariance matrix), got minimum "
                          f"{lam[-1]:.4g}; pass the eigenvalues of a sample covariance (e.g. from covariance_eigen).")
     return np.clip(lam, 0.0, None)
+
+
+def _check_sigma2(sigma2):
+    """A fixed noise variance: a single finite number > 0."""
+    return float(_checks.positive(_checks.finite_scalar(sigma2, "sigma2"), "sigma2"))

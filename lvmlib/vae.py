@@ -78,7 +78,7 @@ def one_cpu_thread(function):
 def make_generator(seed, device=None):
     """A ``torch.Generator`` on ``device`` (default: :func:`select_device`) seeded with the integer ``seed``."""
     seed = _checks.positive_int(seed, "seed", minimum=0, maximum=2**63 - 1)
-    device = select_device(device)
+    device = _check_device(device) if device is not None else select_device()
     return torch.Generator(device=device).manual_seed(int(seed))
 
 
@@ -91,8 +91,11 @@ def train_test_split(images, labels, n_test, rng):
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}.")
     n_test = _checks.positive_int(n_test, "n_test")
+    images, labels = _checks.as_float_array(images, "images"), _checks.as_numeric(labels, "labels")
+    if images.ndim < 2 or labels.shape != images.shape[:1]:
+        raise ValueError(f"images must be (n, h, w) or (n, d_x) and labels (n,), got {images.shape} and "
+                         f"{labels.shape}.")
     x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-    labels = np.asarray(labels)
     if not 0 < n_test < len(x):
         raise ValueError(f"n_test must be between 1 and {len(x) - 1}, got {n_test}.")
     order = rng.permutation(len(x))
@@ -247,7 +250,8 @@ class VAE(nn.Module):
         if not isinstance(config, VAEConfig):
             raise ValueError(f"config must be a VAEConfig, got {type(config).__name__}.")
         if generator is None:  # the documented default: seed 0, never torch's global generator
-            generator, device = torch.Generator().manual_seed(0), select_device(device)
+            generator = torch.Generator().manual_seed(0)
+            device = _check_device(device) if device is not None else select_device()
         _check_generator(generator)
         self.config = config
         with torch.random.fork_rng(devices=[]):
@@ -386,7 +390,8 @@ def active_units(mu, threshold=0.01):
 
     mu : (n_data, d_z) numpy array of encoder means. Returns a boolean array (d_z,).
     """
-    return np.var(np.asarray(mu), axis=0) > threshold
+    mu = _checks.as_float_array(mu, "mu", ndim=2)
+    return np.var(mu, axis=0) > _checks.finite_scalar(threshold, "threshold")
 
 
 def kl_per_unit(mu, log_var):
@@ -434,6 +439,8 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
     n_epochs = _checks.positive_int(n_epochs, "n_epochs", maximum=100_000)
     batch_size = _checks.positive_int(batch_size, "batch_size", maximum=MAX_SAMPLES)
     lr = _check_lr(lr)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}.")
     x = model.as_x(x)
     xv = model.as_x(x_valid) if x_valid is not None else None
     if n_epochs < 1 or batch_size < 1:
@@ -468,6 +475,7 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
 
 def tile_images(images, image_shape, n_cols, pad=1):
     """Arrange images (n, h * w) into one array for a single ``imshow``: (rows * (h + pad), n_cols * (w + pad))."""
+    image_shape, n_cols, pad = _check_tiling(images, image_shape, n_cols, pad)
     images = np.asarray(images, dtype=float).reshape(-1, *image_shape)
     n_rows = -(-len(images) // n_cols)
     h, w = image_shape
@@ -495,6 +503,8 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
     n_samples = _checks.positive_int(n_samples, "n_samples", maximum=MAX_SAMPLES)
     lr = _check_lr(lr)
     _check_generator(generator, model.device)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}.")
     x = model.as_x(x)
     with torch.no_grad():
         mu0, log_var0 = model.encoder(x)
@@ -567,7 +577,7 @@ def load_checkpoint(path, device=None, sha256=None):
     flipped byte would load silently); then the keys ("config", "state_dict"), the config, and that every weight
     is finite. Each failure raises a ValueError that names the file and what is wrong.
     """
-    device = select_device(device)
+    device = _check_device(device) if device is not None else select_device()
     blob = _read_checkpoint(path, device, sha256)
     try:
         model = VAE(VAEConfig(**blob["config"]), device=device)
@@ -740,8 +750,9 @@ def _check_model(model):
 
 
 def _check_lr(lr):
-    """A learning rate: finite and > 0 (inf gives a NaN loss, 0 never moves)."""
-    return float(_checks.positive(_checks.finite_scalar(lr, "lr"), "lr"))
+    """A learning rate: finite, > 0 and <= 1e6 (inf gives a NaN loss, 0 never moves, 1e300 overflows float32)."""
+    lr = float(_checks.positive(_checks.finite_scalar(lr, "lr"), "lr"))
+    return _checks.in_range(lr, "lr", 0.0, 1e6)
 
 
 def _check_q(model, x, mu, log_var):
@@ -860,3 +871,27 @@ def _check_linear_vae_args(d_x, d_z, x_mean, rng, sigma2):
     _checks.generator(rng)
     if sigma2 is not None:
         _checks.positive(_checks.finite_scalar(sigma2, "sigma2"), "sigma2")
+
+
+def _check_device(device):
+    """A torch.device from "cpu", "cuda", "mps" or a torch.device, with an error naming ``device`` otherwise."""
+    try:
+        device = torch.device(device)
+        torch.empty(0, device=device)  # an absent accelerator fails here, not later
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must name an available device such as 'cpu' (see vae.select_device()), got "
+                         f"{device!r} ({str(exc).splitlines()[0][:80]}).") from None
+    return device
+
+
+def _check_tiling(images, image_shape, n_cols, pad):
+    """tile_images' arguments: images whose size is a multiple of h * w, whole numbers for the layout."""
+    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2):
+        raise _checks.InputTypeError(f"image_shape must be a tuple (h, w), got {image_shape!r}.")
+    image_shape = tuple(_checks.positive_int(v, "image_shape entries", maximum=10_000) for v in image_shape)
+    size = _checks.as_float_array(images, "images", allow_neg_inf=True).size  # NaN is refused, as in imshow data
+    if size == 0 or size % (image_shape[0] * image_shape[1]):
+        raise ValueError(f"images must hold a whole number of {image_shape} images, got {size} values.")
+    n_cols = _checks.positive_int(n_cols, "n_cols", maximum=10_000)
+    pad = _checks.positive_int(pad, "pad", minimum=0, maximum=1000)
+    return image_shape, n_cols, pad

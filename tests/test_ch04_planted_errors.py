@@ -82,6 +82,15 @@ PLANTED = [
      "chapter 03's identity"),  # a sign error in d/db log p(x, z): quadrature and finite differences disagree
     ("K_GRAD = ", "self_normalized_expectation(lw,", "self_normalized_expectation(0 * lw,", None,
      "SNIS estimates the gradient"),  # the weights forgotten: a plain average of f under q
+    ("post_sorted = np.sort(", "np.exp(log_post))[::-1]", "np.exp(log_post) / 3)[::-1]", "hits = {k:",
+     "the hit count below needs"),  # a posterior that is not normalized: no configuration above 1/2
+    ("lw = log_weights_mixture(nonlinear, x2, means, sds, weights, K_MIX", "log1p_chi2(x2, log_q_mix)[0]",
+     "log1p_chi2(x2, log_q_grid(1.25, 0.3))[0]", None,
+     "the two-Gaussian mixture is smallest"),  # chi^2 of the wrong proposal
+    ("joint = minimize(", "log_q_grid(p[0], np.exp(p[1]))", "log_q_grid(p[0] + 1.0, np.exp(p[1]))", None,
+     "the best Gaussian sits near the posterior mean"),  # a proposal shifted against the one the optimizer reports
+    ("K_GRAD = ", "q_two = np.exp(", "q_two = 1e-6 * np.exp(", None,
+     "SNIS bias is negligible"),  # an unnormalized q: the first-order constant 10^6 times too large
 ]
 
 

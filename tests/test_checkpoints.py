@@ -134,6 +134,7 @@ X = (np.arange(12).reshape(3, 4) % 2).astype(float)
     (lambda m, g: vae.train(m, X, 1, g, lr=np.inf, progress=False), ValueError, "lr contains NaN or infinite"),
     (lambda m, g: vae.train(m, X, 1, g, lr=0.0, progress=False), ValueError, "lr must be > 0"),
     (lambda m, g: vae.train(m, X, 1e300, g, progress=False), ValueError, "n_epochs must be <="),
+    (lambda m, g: vae.train(m, X, 1, g, lr=1e300, progress=False), ValueError, r"lr must lie in \[0, 1e\+06\]"),
     (lambda m, g: vae.refine_q(m, X, g, lr=-1.0, progress=False), ValueError, "lr must be > 0"),
     (lambda m, g: vae.elbo_of_q(m, X, np.zeros((3, 2)), np.full((3, 2), np.nan), g), ValueError,
      "log_var contains NaN"),
@@ -188,3 +189,12 @@ def test_linear_vae_checks_its_arguments():
 def test_reparameterize_refuses_the_global_generator():
     with pytest.raises(TypeError, match="^generator must be a torch.Generator"):
         vae.reparameterize(torch.zeros(2, 2), torch.zeros(2, 2), 3, None)
+
+
+def test_tile_images_checks_its_layout():
+    np.testing.assert_array_equal(vae.tile_images(np.arange(8.0).reshape(2, 4), (2, 2), 2, pad=0),
+                                  [[0, 1, 4, 5], [2, 3, 6, 7]])
+    with pytest.raises(ValueError, match=r"^images must hold a whole number of \(2, 2\) images, got 6 values"):
+        vae.tile_images(np.zeros(6), (2, 2), 2)
+    with pytest.raises(ValueError, match="^n_cols must be >= 1, got 0"):  # was ZeroDivisionError
+        vae.tile_images(np.zeros(4), (2, 2), 0)

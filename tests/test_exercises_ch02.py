@@ -66,6 +66,10 @@ def test_ex1_elbo(capsys):
     with np.errstate(divide="ignore", invalid="ignore"):
         ok, out = _verdict(ch02.ex1, nan_0log0, capsys)
     assert ok is False and "one-hot" in out  # the failing case is named: 0 log 0 must be 0
+    densities = lambda X, r, w, m, c: np.mean(np.sum(r * np.exp(_log_joint(X, w, m, c)), axis=1)
+                                              - np.sum(xlogy(r, r), axis=1))
+    ok, out = _verdict(ch02.ex1, densities, capsys)
+    assert ok is False and "the ELBO weights their logs" in out
     assert _verdict(ch02.ex1, _stub, capsys)[0] is None
     assert len(ch02.ex1.hints) >= 2
 
@@ -82,6 +86,9 @@ def test_ex2_parameter_counts(capsys):
     square = lambda K, D, t: right(K, D, t) + {"full": K * D * (D - 1) // 2, "tied": D * (D - 1) // 2}.get(t, 0)
     ok, out = _verdict(ch02.ex2, square, capsys)
     assert ok is False and "only D (D + 1) / 2 are free" in out
+    tied_per_k = lambda K, D, t: right(K, D, t) + ((K - 1) * D * (D + 1) // 2 if t == "tied" else 0)
+    ok, out = _verdict(ch02.ex2, tied_per_k, capsys)
+    assert ok is False and "share ONE matrix" in out
     assert _verdict(ch02.ex2, _stub, capsys)[0] is None
     assert len(ch02.ex2.hints) >= 2
 
@@ -105,6 +112,13 @@ def test_capstone_e_step_mistakes(capsys):
     ok, out = _verdict(cap.e_step, probabilities, capsys)
     assert ok is False and "this step returns their logs" in out
 
+    def over_points(X, w, m, c):  # normalized down each column (over i) instead of along each row (over k)
+        lj = _log_joint(X, w, m, c)
+        return lj - logsumexp(lj, axis=0), logsumexp(lj, axis=1)
+
+    ok, out = _verdict(cap.e_step, over_points, capsys)
+    assert ok is False and "you normalized over the points i" in out
+
     def naive(X, w, m, c):  # exponentiates first: 0/0 for the far point
         p = np.exp(_log_joint(X, w, m, c))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -121,6 +135,7 @@ def test_capstone_e_step_mistakes(capsys):
     ("means_unscaled", "divide each by N_k"),
     ("uncentred", "subtract the new mean first"),
     ("weights_nk", "must sum to one"),
+    ("covs_over_n", "like the means, divide by N_k"),
 ])
 def test_capstone_m_step_mistakes(mistake, words, capsys):
     def wrong(X, resp):
@@ -132,6 +147,8 @@ def test_capstone_m_step_mistakes(mistake, words, capsys):
             m = resp.T @ X
         elif mistake == "uncentred":
             c = np.stack([(resp[:, k, None] * X).T @ X / Nk[k] for k in range(len(Nk))])
+        elif mistake == "covs_over_n":
+            c = c * Nk[:, None, None] / len(X)
         else:
             w = Nk
         return w, m, c
@@ -166,6 +183,25 @@ def test_capstone_fit_catches_a_trace_that_goes_down_and_a_wrong_log_likelihood(
     def one_iteration_short(X, init, n_iter):
         return make_fit(right_e_step, right_m_step)(X, init, n_iter - 1)
 
+    def lagged(X, init, n_iter):  # records the E-step's log p(x) from BEFORE each M-step
+        w, m, c = init["weights"], init["means"], init["covs"]
+        trace = [right_e_step(X, w, m, c)[1].mean()]
+        for _ in range(n_iter):
+            log_r, log_px = right_e_step(X, w, m, c)
+            w, m, c = right_m_step(X, np.exp(log_r))
+            trace.append(log_px.mean())
+        return w, m, c, np.array(trace)
+
+    ok, out = _verdict(cap.fit, lagged, capsys)
+    assert ok is False and "your trace lags one iteration behind" in out
+
+    def trace_from_second_iteration_wrong(X, init, n_iter):  # final parameters right, one recorded value wrong
+        w, m, c, trace = make_fit(right_e_step, right_m_step)(X, init, n_iter)
+        trace[1] = trace[0] + 0.5 * (trace[1] - trace[0])  # still monotone
+        return w, m, c, trace
+
+    ok, out = _verdict(cap.fit, trace_from_second_iteration_wrong, capsys)
+    assert ok is False and "look at what you record" in out
     ok, out = _verdict(cap.fit, one_iteration_short, capsys)
     assert ok is False and "numbers; got shape" in out
     assert _verdict(cap.fit, _stub, capsys)[0] is None

@@ -112,7 +112,8 @@ def _total_at(W, x):
 
 def test_ex2_right_answer_and_mistakes(capsys):
     assert ch03.ex2.check(right_ex2) is True
-    words = {"joint instead of posterior": "normalized over z", "prior instead of posterior": "under the prior"}
+    words = {"joint instead of posterior": "normalized over z", "prior instead of posterior": "under the prior",
+             "normalized over the data points": "over the configurations z"}
     for mistake in ch03.ex2.mistakes:
         ok, message = _verdict(ch03.ex2, mistake.wrong)
         assert ok is False and words[mistake.name] in message, (mistake.name, message)
@@ -228,13 +229,15 @@ def test_capstone_one_bug_fails_only_its_step(step, bug, words, capsys):
 CAPSTONE_WORDS = {
     "log_p_obs_given_k": {"hidden pixels included": "hidden ones included",
                           "probabilities summed over pixels": "log-probabilities add",
-                          "product of probabilities underflows": "underflowed to 0"},
+                          "product of probabilities underflows": "underflowed to 0",
+                          "mask reversed": "hidden pixels only"},
     "log_p_obs": {"log pi_k forgotten": "mixture weights are missing", "hidden pixels included": "one particular "
                   "completion", "exp then sum then log": "underflowed to 0"},
     "posterior_k": {"not normalized": "not normalized", "hidden pixels included": "only the observed pixels are "
                     "evidence", "log pi_k forgotten": "prior weights pi_k are missing"},
     "fill_in": {"prior instead of posterior": "the prior", "one component only": "only the most probable",
-                "observed pixels overwritten": "keep their observed values"},
+                "observed pixels overwritten": "keep their observed values",
+                "responsibilities not normalized": "do not sum to one over k", "rounded to 0 or 1": "rounded"},
 }
 
 
@@ -281,3 +284,24 @@ def test_printed_solutions_pass_their_checks():
         exec(textwrap.dedent(ex._solution), namespace)
     for name, ex in exercises.items():  # each solution defines the function the notebook names after its step
         assert ex.verdict(namespace[name])[0] is True, name
+
+
+def test_learner_mistakes_written_here_get_their_diagnosis():
+    """Wrong answers written independently of the library's Mistake functions (as a learner would write them)."""
+    def fill_unnormalized(x, observed, log_pi, mu):
+        w = np.exp(log_pi + my_log_p_obs_given_k(x, observed, mu))
+        out = x.astype(float).copy()
+        out[~observed] = w @ mu[:, ~observed]
+        return out
+
+    def grad_over_data(x):
+        configs = np.array(list(itertools.product([0, 1], repeat=B.d)), dtype=float)
+        log_joint = np.array([[_log_joint_scipy(x_n, z) for x_n in x] for z in configs])  # (16, n)
+        w = np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))
+        return sum(w[c, n] * np.outer(x[n] - B.W @ z - B.b, z) for c, z in enumerate(configs)
+                   for n in range(len(x))) / B.sigma_x**2
+
+    ok, message = ch03.capstone.fill_in.verdict(fill_unnormalized)
+    assert ok is False and "do not sum to one over k" in message
+    ok, message = ch03.ex2.verdict(grad_over_data)
+    assert ok is False and "over the configurations z" in message

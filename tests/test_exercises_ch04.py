@@ -23,7 +23,10 @@ def log1p_chi2_d_right(shift, scale, d):
     u = np.linspace(-30, 30, 600_001)
     log_p = -0.5 * u**2 - 0.5 * np.log(2 * np.pi)
     log_q = -0.5 * ((u - shift) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi)
-    return d * np.log(np.sum(np.exp(2 * log_p - log_q)) * (u[1] - u[0]))
+    log_f = 2 * log_p - log_q
+    if log_f[-1] > log_f[u.size // 2]:  # the integrand grows towards the grid's ends: the integral diverges
+        return np.inf
+    return d * np.log(np.sum(np.exp(log_f)) * (u[1] - u[0]))
 
 
 def log_p_hat_right(log_w):
@@ -91,8 +94,23 @@ def test_mistakes_written_as_a_learner_would_are_named(capsys):
         log_w = log_p_xz(z) + log_q(z)
         return float(log_p_hat_right(log_w[:, None])[0]), float(ess_right(log_w[:, None])[0])
 
+    def ess_from_second_draw(log_p_xz, sample_q, log_q, k, rng):
+        z = sample_q(k, rng)
+        log_w = log_p_xz(z) - log_q(z)
+        z2 = sample_q(k, rng)
+        log_w2 = log_p_xz(z2) - log_q(z2)
+        return float(log_p_hat_right(log_w[:, None])[0]), float(ess_right(log_w2[:, None])[0])
+
+    def chi2_itself(shift, scale, d):
+        t2 = scale**2
+        if t2 <= 0.5:
+            return np.inf
+        return np.exp(d * (np.log(t2) - 0.5 * np.log(2 * t2 - 1) + shift**2 / (2 * t2 - 1))) - 1
+
     with np.errstate(all="ignore"):
-        for exercise, wrong, phrase in ((ch04.step_log_p_hat, no_log_k, "subtract log k"),
+        for exercise, wrong, phrase in ((ch04.step_sampler, ess_from_second_draw, "a second call to sample_q"),
+                                        (ch04.ex2, chi2_itself, "you returned chi^2 itself"),
+                                        (ch04.step_log_p_hat, no_log_k, "subtract log k"),
                                         (ch04.step_log_p_hat, prob_space, "np.exp(-1e4) is exactly 0"),
                                         (ch04.step_ess, ess_logs, "log-weights into the ESS formula"),
                                         (ch04.step_sampler, sign_flipped, "log q is subtracted")):

@@ -35,6 +35,10 @@ def test_ex1_e_step(capsys):
     assert ok is False and "throws away the entropy" in out
     ok, out = verdict(ch05.ex1, lambda v: np.log(softmax(v)), capsys)
     assert ok is False and "log-values where plain values" in out
+    ok, out = verdict(ch05.ex1, lambda v: softmax(-v), capsys)
+    assert ok is False and "a sign is flipped inside the exponential" in out
+    ok, out = verdict(ch05.ex1, lambda v: np.ones_like(v) / v.size, capsys)
+    assert ok is False and "you returned the uniform q" in out
     assert verdict(ch05.ex1, stub, capsys)[0] is None
 
 
@@ -48,6 +52,19 @@ def test_ex2_kl_between_gaussians(capsys):
     assert ok is False and "you computed KL(p || q)" in out
     ok, out = verdict(ch05.ex2, lambda a, b, c, d: -right(a, b, c, d), capsys)
     assert ok is False and "wrong sign" in out
+
+    def sds_for_variances(mu_q, sigma_q, mu_p, sigma_p):
+        return np.log(sigma_p / sigma_q) + (sigma_q + (mu_q - mu_p) ** 2) / (2 * sigma_p) - 0.5
+
+    def log_variance_ratio(mu_q, sigma_q, mu_p, sigma_p):
+        return np.log((sigma_p / sigma_q) ** 2) + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * sigma_p**2) - 0.5
+
+    ok, out = verdict(ch05.ex2, sds_for_variances, capsys)
+    assert ok is False and "need their squares" in out
+    ok, out = verdict(ch05.ex2, log_variance_ratio, capsys)
+    assert ok is False and "needs a factor 1/2" in out
+    for mistake in ch05.ex2.mistakes:
+        assert "np.log(sigma_p / sigma_q)" not in mistake.message  # a diagnosis never gives the answer
     assert verdict(ch05.ex2, lambda a, b, c, d: ..., capsys)[0] is None
 
 
@@ -87,6 +104,7 @@ STEP1_BUGS = [
     (lambda mu, ls, eps: mu + torch.exp(0.5 * ls) * eps, "scale for a log-variance"),
     (lambda mu, ls, eps: (mu + ls.exp() * eps).detach(), "no gradient reaches mu and log_sigma"),
     (lambda mu, ls, eps: torch.tensor(mu.item() + math.exp(ls.item()) * eps.numpy()), "no gradient reaches"),
+    (lambda mu, ls, eps: mu - ls.exp() * eps, "you subtracted sigma * eps"),
 ]
 
 
@@ -118,6 +136,12 @@ STEP2_BUGS = [
     (iwae_instead, "estimates L_S of section 5"),
     (detached_z, "is part of the computation detached?"),
     (lambda *a: elbo_estimate(*a).detach(), "no gradient reaches mu and log_sigma"),
+    (lambda lp, x, mu, ls, eps: torch.mean(lp(x, reparameterize(mu, ls, eps)) + ls + 0.5 * eps**2),
+     "misses the Gaussian's normalizing constant"),
+    (lambda lp, x, mu, ls, eps: torch.mean(lp(x, reparameterize(mu, ls, eps)) + 0.5 * math.log(2 * math.pi)
+                                           + ls.exp() + 0.5 * eps**2),
+     "where the Gaussian's log-density has -log sigma"),
+    (lambda lp, x, mu, ls, eps: torch.mean(lp(x, reparameterize(mu, ls, eps))), "you averaged log p(x, z) alone"),
 ]
 
 
@@ -136,6 +160,25 @@ def test_step3_descending_and_frozen_fits_are_named(capsys):
 
     ok, out = verdict(ch05.step3, frozen, capsys)
     assert ok is False and "never moved" in out
+
+    def detached(log_p_xz, x, mu0, log_sigma0, generator):  # z detached: only log q's -log sigma is differentiated
+        mu = torch.tensor(float(mu0), dtype=torch.float64, requires_grad=True)
+        log_sigma = torch.tensor(float(log_sigma0), dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.Adam([mu, log_sigma], lr=0.05)
+        for _ in range(30):
+            eps = torch.randn(100, generator=generator, dtype=torch.float64)
+            z = (mu + log_sigma.exp() * eps).detach()
+            loss = -torch.mean(log_p_xz(x, z) + log_sigma + 0.5 * eps**2)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return mu.item(), log_sigma.item()
+
+    ok, out = verdict(ch05.step3, lambda *a: (lambda m, ls: (m, math.exp(ls)))(*fit(*a)), capsys)
+    assert ok is False and "looks like sigma itself" in out
+
+    ok, out = verdict(ch05.step3, detached, capsys)
+    assert ok is False and "no gradient reaches mu, so z is detached" in out and "descending" not in out
     ok, out = verdict(ch05.step3, lambda *a: fit(*a, n_steps=20), capsys)  # too short to reach the optimum
     assert ok is False and "below the best Gaussian" in out
 

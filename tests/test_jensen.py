@@ -64,3 +64,14 @@ def test_curve_spans_every_point_the_sliders_can_produce():
         f = J.many_update(J.N_RANGE[1], J.SPREAD_RANGE[1], seed).f
         assert J.CURVE_RANGE[0] < f.min() and f.max() < J.CURVE_RANGE[1]
     assert J.CURVE_RANGE[0] < J.F_RANGE[0] and J.F_RANGE[1] < J.CURVE_RANGE[1]
+
+
+def test_many_points_gap_scatters_around_s2_over_2_and_averages_below_it():
+    # Try this 3 says: one finite draw may land above or below s^2/2, but E[gap] <= s^2/2 (Jensen on the mean of f).
+    # Independent reference: the delta-method mean s^2/2 - (e^{s^2} - 1) / (2n) for log f ~ N(0, s^2).
+    n, s = 200, 1.5
+    gaps = np.array([J.many_update(n, s, seed).gap for seed in range(1000)])
+    assert 0.2 < np.mean(gaps > s**2 / 2) < 0.6  # single draws fall on both sides
+    se = gaps.std() / np.sqrt(gaps.size)
+    assert gaps.mean() < s**2 / 2 - 3 * se  # ... but the average is below
+    assert abs(gaps.mean() - (s**2 / 2 - np.expm1(s**2) / (2 * n))) < 4 * se

@@ -188,11 +188,13 @@ def test_finite_difference_grad_of_a_quadratic():
 # ---------------------------------------------------------------------------------------------------------------
 NOTEBOOK = __import__("pathlib").Path(__file__).parents[1] / "notebooks" / "03_marginal_likelihood.ipynb"
 CHECKS = {  # name: the cells to run (by a line each contains), the last one holding the check
-    "closed form": ["U = np.linalg.qr(rng.standard_normal((D, d)))[0]"],
+    "closed form": ["U = np.linalg.qr(rng.standard_normal((D, d_z)))[0]"],
     "brute = analytic": ["images, labels = load_digits()", "em = fit_bernoulli_mixture(",
                          "brute = logsumexp(log_p_full)", "analytic = bmm.log_p_x(x_one, few)"],
     "gradient identity": ["grad_model = BinaryLatentModel.random("],
     "Laplace": ["linear2 = LinearGaussian(W=", "starts = {-0.5: 0.0, 2.0: 1.0}", "log_mass_right = np.log("],
+    "Gauss-Hermite reach": ["linear2 = LinearGaussian(W=", "starts = {-0.5: 0.0, 2.0: 1.0}", "log_mass_right = np.log(",
+                            "n_reach = need[2.0, 1e-2][0]"],
 }
 
 
@@ -220,7 +222,9 @@ def _plant(name, monkeypatch):
     from lvmlib.bernoulli_mixture import BernoulliMixture
 
     if name == "closed form":  # W's columns no longer orthogonal: the factorized formula does not apply
-        return {"U = np.linalg.qr(rng.standard_normal((D, d)))[0]": "U = rng.standard_normal((D, d)) / np.sqrt(D)"}
+        return {"U = np.linalg.qr(rng.standard_normal((D, d_z)))[0]": "U = rng.standard_normal((D, d_z)) / np.sqrt(D)"}
+    if name == "Gauss-Hermite reach":  # the distance in units of t, without the sqrt(2) of z = z_hat + sqrt(2) s t
+        return {"/ (np.sqrt(2) * lap[2.0].scale[0])": "/ lap[2.0].scale[0]"}
     if name == "brute = analytic":  # a wrong marginal: the hidden pixels are not summed out but kept
         log_p_x = BernoulliMixture.log_p_x
         monkeypatch.setattr(BernoulliMixture, "log_p_x", lambda self, x, observed=None: log_p_x(self, x))

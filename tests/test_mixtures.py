@@ -442,3 +442,25 @@ def test_planted_errors_fail_the_minorizer_check(abc_data):
     wrong_q = np.roll(q, 1, axis=1)                                      # q of the wrong components
     bound_w = np.array([mx.elbo(abc_data, wrong_q, model.weights, mu, model.covs) for mu in line])
     assert not (abs(bound_w[30] - ell[30]) < 1e-12 and bound_w.argmax() == 70)
+
+
+def test_planted_error_an_m_step_that_ignores_the_prior_fails_the_map_check(faithful):
+    prior = mx.MixturePrior.default(faithful, 3, alpha=2.0)
+    start = collapsing_start(faithful)
+    for reg_covar in (1e-3,):  # the heuristic M-step: not the maximizer of ℓ + log p(θ)/n
+        fit = mx.fit_em(faithful, 3, init=start, reg_covar=reg_covar, max_iter=300)
+        objective = [ll + mx.log_prior(prior, w, c) / len(faithful)
+                     for ll, (w, _, c) in zip(fit.log_lik_history, fit.params_history, strict=True)]
+        assert np.diff(objective).min() < -1e-6
+
+
+def test_restarts_find_more_than_one_optimum_with_the_stated_failure_rate(faithful):
+    # the chapter asserts that 25 k-means++ starts (K = 3, reg_covar = 1e-3) end at >= 2 distinct optima. It fails
+    # only if all 25 land on one optimum; the most common takes a fraction p of starts, so P(fail) ~ p^25.
+    # Measured with 400 starts (seed 12345): p = 0.695, p^25 = 1.1e-4. Here 100 starts keep the test quick.
+    rng = np.random.default_rng(7)
+    finals = np.round([mx.fit_em(faithful, 3, rng=rng, tol=1e-8, max_iter=2000, reg_covar=1e-3).log_lik
+                       for _ in range(100)], 3)
+    p = np.unique(finals, return_counts=True)[1].max() / len(finals)
+    upper = p + 2 * np.sqrt(p * (1 - p) / len(finals))
+    assert upper ** 25 < 3e-3 and p ** 25 < 1e-3

@@ -96,6 +96,26 @@ def _drop_em_entropy(monkeypatch):
     monkeypatch.setattr(mixtures, "elbo", elbo_without_entropy)
 
 
+def _posterior_too_low(monkeypatch):
+    original = NonlinearModel1D.posterior_on_grid
+    monkeypatch.setattr(NonlinearModel1D, "posterior_on_grid",
+                        lambda self, *a: (lambda g, d: (g, 0.7 * d))(*original(self, *a)))
+
+
+def _slice_log_lik_from_the_bound(monkeypatch):
+    original = lvm_elbo.em_bound_slice
+    monkeypatch.setattr(lvm_elbo, "em_bound_slice", lambda *a: (original(*a)[1], original(*a)[1]))
+
+
+def _forward_fit_uncentred_variance(monkeypatch):
+    def fit(model, x):
+        grid, density = model.posterior_on_grid(model._as_x(x))
+        mean = np.trapezoid(grid * density[0], grid)
+        return np.array([mean]), np.array([np.sqrt(np.trapezoid(grid**2 * density[0], grid))])  # E[z^2], not Var
+
+    monkeypatch.setattr(lvm_elbo, "fit_gaussian_forward_kl", fit)
+
+
 PLANTS = {
     "log p(x) 5 nats too high (both models)": _shift_log_px,
     "log p(x) 5 nats too high (continuous model only)": _shift_continuous_log_px,
@@ -104,6 +124,9 @@ PLANTS = {
     "Gaussian entropy's sign flipped": _flip_gaussian_entropy,
     "prior-KL term dropped from the second form": _drop_prior_kl,
     "entropy term dropped from EM's ELBO": _drop_em_entropy,
+    "posterior density 30% too low (a lost normalization)": _posterior_too_low,
+    "log-likelihood along the EM slice computed from the fixed q": _slice_log_lik_from_the_bound,
+    "moment matching with E[z^2] for the variance": _forward_fit_uncentred_variance,
 }
 
 

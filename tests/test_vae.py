@@ -228,10 +228,13 @@ def _loss_written_here(encoder, decoder, x, eps, kl_sign=1.0):
 
 
 def _train_loss_and_replay(digits, written_loss):
-    """vae.train's loss on one full batch (lr 0: the loss before any step) and the same batch and noise replayed."""
+    """vae.train's loss on one epoch of one full batch (computed before its one step), and the same batch and noise
+    replayed into ``written_loss``."""
     x = digits[0][:200]
-    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=3), torch.Generator().manual_seed(5), device="cpu")
-    history = vae.train(model, x, 1, vae.make_generator(11, "cpu"), batch_size=len(x), lr=1e-12, progress=False)
+    config = vae.VAEConfig(d_x=64, d_z=3)
+    model = vae.VAE(config, torch.Generator().manual_seed(5), device="cpu")  # the weights before the step
+    trained = vae.VAE(config, torch.Generator().manual_seed(5), device="cpu")  # the same weights, then trained
+    history = vae.train(trained, x, 1, vae.make_generator(11, "cpu"), batch_size=len(x), progress=False)
     replay = vae.make_generator(11, "cpu")
     xt = model.as_x(x)
     batch = xt[torch.randperm(len(x), generator=replay)]

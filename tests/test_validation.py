@@ -345,10 +345,67 @@ def test_second_fuzz_round_findings():
         grid_explorer_state(2.0, 21, 1e300)
     with pytest.raises(ValueError, match=r"^m must be <= 1e\+06"):  # was "Maximum allowed size exceeded"
         grid_explorer_state(2.0, 1e300, 5.0)
-    with pytest.raises(ValueError, match="^q must have 3 probabilities"):  # was IndexError
+    with pytest.raises(ValueError, match="^q must be a probability vector"):  # was IndexError
         elbo.elbo_discrete(three_cluster_mixture(), np.zeros((1, 2)), 1.0)
     with pytest.raises(TypeError, match="^slider label must be a string"):  # was a traitlets TraitError
         slider(None, -1.0, 1.0, 0.0, 0.1)
     with pytest.raises(ValueError, match="^sigma_x must be a single number"):
         LinearGaussian(sigma_x=[1.0, 2.0])
     assert NonlinearModel1D().log_p_x(np.zeros(0)).shape == (0,)
+
+
+def test_absurd_locations_of_q_are_named():
+    from lvmlib import elbo
+
+    with pytest.raises(ValueError, match=r"^mu must lie in \[-1e10, 1e10\]"):
+        elbo.elbo_gaussian(NonlinearModel1D(), [[1.0]], 1e300, 1.0)
+    with pytest.raises(ValueError, match=r"^mu0 must lie in \[-1e\+10, 1e\+10\]"):
+        elbo.fit_gaussian_q(NonlinearModel1D(), [[1.0]], mu0=1e300)
+
+
+def test_third_fuzz_round_findings():
+    from lvmlib import bernoulli_mixture, elbo, marginal
+    from lvmlib.widgets import em_stepper, jensen, latent_traversal, proposal_explorer
+
+    for call, message in [
+        (lambda: marginal.log_posterior_enumeration(2.0, np.zeros((1, 2))), "^model must be a BinaryLatentModel"),
+        (lambda: marginal.finite_difference_grad(2.0, np.ones(2)), "^f must be a function"),
+        (lambda: elbo.elbo_map(None, [[1.0]], [0.0], [0.0]), "^model must be a latent variable model"),
+        (lambda: bernoulli_mixture.top_completions(None, np.zeros(3), np.ones(3, bool)),
+         "^model must be a BernoulliMixture"),
+        (lambda: latent_traversal.traversal_update(2.0, np.zeros(2), (2, 2)), "^decode must be a function"),
+        (lambda: latent_traversal.traversal_update(lambda z: z, np.zeros(2), 4), "^image_shape must be a tuple"),
+        (lambda: latent_traversal.z_limit_from_data(np.zeros((3, 2)), coverage=None), "^coverage must be a number"),
+        (lambda: jensen.chord_update(1.0, 2.0, [0.5, 0.5]), "^w must be a single number"),
+        (lambda: proposal_explorer.proposal_update(np.zeros(2), 0.0, 5), "^mu_q must be a single number"),
+        (lambda: em_stepper.em_stepper_update(np.inf), r"^step must be a whole number in \[0, "),
+    ]:
+        with pytest.raises((TypeError, ValueError), match=message):
+            call()
+
+
+def test_a_cholesky_factor_passed_as_a_covariance_is_caught():
+    from lvmlib.examples import DiscreteMixture, three_cluster_mixture
+
+    model = three_cluster_mixture()
+    with pytest.raises(ValueError, match=r"covs\[0\] must be a symmetric covariance, but it is lower-triangular"):
+        DiscreteMixture(model.weights, model.means, model.chols)
+
+
+def test_fourth_fuzz_round_findings():
+    from lvmlib import marginal, ppca, vae
+    from lvmlib.bernoulli_mixture import BernoulliMixture
+    from lvmlib.widgets import jensen, proposal_explorer
+
+    for call, message in [
+        (lambda: BernoulliMixture(True, np.full((1, 3), 0.5)), "^weights must be a probability vector"),
+        (lambda: proposal_explorer.proposal_update(0.0, 0.0, 5, n_repeats=None), "^n_repeats must be a whole"),
+        (lambda: proposal_explorer.proposal_update(0.0, 0.0, 5, seed=2.5), "^seed must be a whole number"),
+        (lambda: jensen.many_update(10, 0.5, seed="abc"), "^seed must be a whole number"),
+        (lambda: marginal.grid_1d(-1.0, 1.0, 1e300), "^m must be <= 1e\\+07"),
+        (lambda: ppca.n_active_directions(np.array([3.0, 1.0, 0.5]), 1, None), "^sigma2 must be a number"),
+        (lambda: ppca.diagonal_q_gap(np.eye(3)[:, :2], np.array([])), "^sigma2 must be a single number"),
+        (lambda: vae.make_generator(0, "abc"), "^device must name an available device"),
+    ]:
+        with pytest.raises((TypeError, ValueError), match=message):
+            call()

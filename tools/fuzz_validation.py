@@ -12,6 +12,7 @@ TypeError without the name), "raw" (any other exception), "nan/inf" (a silent no
 import argparse
 import re
 import signal
+import time
 import warnings
 from collections import Counter
 
@@ -99,6 +100,7 @@ def cases():
                                               "n_samples": 5}),
         ("continuous_update", continuous_update, {"mu": 0.5, "log_sigma": 0.0, "x": 2.0}),
     ]
+    out += _more_cases(rng, nl, lg, mix, X, xb)
     try:
         import torch  # noqa: F401
 
@@ -106,6 +108,87 @@ def cases():
     except ImportError:
         pass
     return out
+
+
+def _more_cases(rng, nl, lg, mix, X, xb):
+    from lvmlib import bernoulli_mixture as bm
+    from lvmlib import elbo as E
+    from lvmlib import estimators, marginal, mixtures, ppca
+    from lvmlib import examples as ex
+    from lvmlib.widgets import jensen, latent_traversal, proposal_explorer
+    from lvmlib.widgets.em_stepper import em_stepper_update
+
+    binary = ex.BinaryLatentModel.random(3, 2, rng())
+    dlvm = ex.SigmoidDLVM([1.0, -1.0], [1.0, 1.0], [0.0, 0.0], [0.0, 0.0], 0.1)
+    bmix = bm.BernoulliMixture(np.array([0.5, 0.5]), np.full((2, 6), 0.3))
+    observed = np.array([True, True, True, False, False, True])
+    return [
+        ("SigmoidDLVM.log_p_x", dlvm.log_p_x, {"x": np.zeros((2, 2))}),
+        ("BinaryLatentModel.log_p_x", binary.log_p_x, {"x": np.zeros((2, 2))}),
+        ("BinaryLatentModel.sample", binary.sample, {"n": 3, "rng": rng()}),
+        ("DiscreteMixture.posterior", mix.posterior, {"x": np.zeros((2, 2))}),
+        ("NonlinearModel1D.log_p_xz", nl.log_p_xz, {"x": np.array([[1.0]]), "z": np.zeros((1, 1))}),
+        ("NonlinearModel1D.posterior_on_grid", nl.posterior_on_grid, {"x": np.array([[1.0]]),
+                                                                     "grid": np.linspace(-3, 3, 7)}),
+        ("LinearGaussian.log_p_x", lg.log_p_x, {"x": np.array([[1.0]])}),
+        ("fit_growth", marginal.fit_growth, {"ds": np.arange(3.0, 8.0), "seconds": 2.0 ** np.arange(5)}),
+        ("seconds_to_years", marginal.seconds_to_years, {"seconds": 1e7}),
+        ("log_posterior_enumeration", marginal.log_posterior_enumeration, {"model": binary, "x": np.zeros((1, 2))}),
+        ("grad_log_p_x_W", marginal.grad_log_p_x_W, {"model": binary, "x": np.zeros((1, 2))}),
+        ("finite_difference_grad", marginal.finite_difference_grad, {"f": lambda t: float(np.sum(t**2)),
+                                                                     "theta": np.ones(2), "eps": 1e-5}),
+        ("grid_1d", marginal.grid_1d, {"lo": -1.0, "hi": 1.0, "m": 5}),
+        ("elbo_terms_discrete", E.elbo_terms_discrete, {"model": mix, "x": np.zeros((1, 2)),
+                                                        "q": np.full(3, 1 / 3)}),
+        ("elbo_monte_carlo_discrete", E.elbo_monte_carlo_discrete, {"model": mix, "x": np.zeros((1, 2)),
+                                                                    "q": np.full(3, 1 / 3), "n_samples": 5,
+                                                                    "rng": rng()}),
+        ("kl_posterior_gaussian", E.kl_posterior_gaussian, {"model": nl, "x": [[2.0]], "mu": [[0.5]],
+                                                            "sigma": [[0.8]]}),
+        ("elbo_map", E.elbo_map, {"model": nl, "x": [[2.0]], "mu_values": np.linspace(-1, 1, 3),
+                                  "log_sigma_values": np.linspace(-1, 0, 2)}),
+        ("fit_gaussian_forward_kl", E.fit_gaussian_forward_kl, {"model": nl, "x": [[2.0]]}),
+        ("kl_forward_gaussian", E.kl_forward_gaussian, {"model": nl, "x": [[2.0]], "mu": 0.5, "sigma": 0.8}),
+        ("log_importance_weights", estimators.log_importance_weights, {"log_p_xz": np.zeros((3, 1)),
+                                                                       "log_q_z": np.zeros((3, 1))}),
+        ("log_p_x_hat", estimators.log_p_x_hat, {"log_w": np.zeros((3, 1))}),
+        ("log_weights_uniform", estimators.log_weights_uniform, {"model": mix, "x": np.zeros((1, 2)), "k": 4,
+                                                                 "rng": rng()}),
+        ("check_params", mixtures.check_params, {"weights": mix.weights, "means": mix.means, "covs": mix.covs}),
+        ("log_likelihood", mixtures.log_likelihood, {"X": X, "weights": mix.weights, "means": mix.means,
+                                                     "covs": mix.covs}),
+        ("mixtures.elbo", mixtures.elbo, {"X": X, "resp": np.full((40, 3), 1 / 3), "weights": mix.weights,
+                                          "means": mix.means, "covs": mix.covs}),
+        ("kmeans", mixtures.kmeans, {"X": X, "n_components": 2, "rng": rng(), "max_iter": 5}),
+        ("mixtures.sample", mixtures.sample, {"n": 5, "weights": mix.weights, "means": mix.means,
+                                              "covs": mix.covs, "rng": rng()}),
+        ("bic", mixtures.bic, {"X": X, "weights": mix.weights, "means": mix.means, "covs": mix.covs}),
+        ("smallest_eigenvalues", _opt(mixtures, "smallest_eigenvalues"), {"covs": mix.covs}),
+        ("BernoulliMixture", bm.BernoulliMixture, {"weights": np.array([0.5, 0.5]), "probs": np.full((2, 6), 0.3)}),
+        ("BernoulliMixture.log_p_x", bmix.log_p_x, {"x": xb[:2], "observed": None}),
+        ("BernoulliMixture.pixel_probs", bmix.pixel_probs, {"x": xb[:2], "observed": None}),
+        ("BernoulliMixture.sample", bmix.sample, {"n": 3, "rng": rng()}),
+        ("log_p_completions", bm.log_p_completions, {"model": bmix, "x": xb[0], "observed": observed}),
+        ("top_completions", _opt(bm, "top_completions"), {"model": bmix, "x": xb[0], "observed": observed, "top": 2}),
+        ("covariance_eigen", ppca.covariance_eigen, {"x": X}),
+        ("log_likelihood_from_eigenvalues", ppca.log_likelihood_from_eigenvalues,
+         {"eigenvalues": np.array([3.0, 1.0, 0.5]), "d_z": 1, "sigma2": 0.5}),
+        ("n_active_directions", ppca.n_active_directions, {"eigenvalues": np.array([3.0, 1.0, 0.5]), "d_z": 1,
+                                                           "sigma2": 0.7}),
+        ("kl_per_direction", _opt(ppca, "kl_per_direction"), {"eigenvalues": np.array([3.0, 1.0, 0.5]), "d_z": 1,
+                                                     "sigma2": 0.7}),
+        ("random_rotation", _opt(ppca, "random_rotation"), {"d_z": 2, "rng": rng()}),
+        ("diagonal_q_gap", _opt(ppca, "diagonal_q_gap"), {"W": np.eye(3)[:, :2], "sigma2": 0.5}),
+        ("chord_update", jensen.chord_update, {"f1": 0.5, "f2": 4.0, "w": 0.5}),
+        ("many_update", jensen.many_update, {"n_points": 10, "spread": 0.5, "seed": 0}),
+        ("proposal_update", proposal_explorer.proposal_update, {"mu_q": 0.5, "log_sigma_q": 0.0, "k": 10,
+                                                                "seed": 0, "n_repeats": 20}),
+        ("em_stepper_update", em_stepper_update, {"step": 1}),
+        ("traversal_update", latent_traversal.traversal_update, {"decode": lambda z: np.zeros((len(z), 4)),
+                                                                 "z": np.zeros(2), "image_shape": (2, 2)}),
+        ("z_limit_from_data", _opt(latent_traversal, "z_limit_from_data"), {"z_points": np.zeros((5, 2)),
+                                                                   "coverage": 0.99}),
+    ]
 
 
 def _vae_cases():
@@ -123,7 +206,25 @@ def _vae_cases():
                                   "batch_size": 2, "progress": False}),
         ("vae.elbo_of_q", vae.elbo_of_q, {"model": model, "x": x, "mu": np.zeros((2, 2)),
                                           "log_var": np.zeros((2, 2)), "generator": gen(), "n_samples": 3}),
+        ("vae.iwae_of_q", vae.iwae_of_q, {"model": model, "x": x, "mu": np.zeros((2, 2)),
+                                          "log_var": np.zeros((2, 2)), "k": 3, "generator": gen()}),
+        ("vae.refine_q", vae.refine_q, {"model": model, "x": x, "generator": gen(), "n_steps": 2, "lr": 0.05,
+                                        "n_samples": 2, "progress": False}),
+        ("vae.train_test_split", vae.train_test_split, {"images": np.zeros((5, 4)), "labels": np.arange(5),
+                                                        "n_test": 2, "rng": np.random.default_rng(0)}),
+        ("vae.tile_images", vae.tile_images, {"images": np.zeros((4, 4)), "image_shape": (2, 2), "n_cols": 2,
+                                              "pad": 0}),
+        ("vae.active_units", vae.active_units, {"mu": np.zeros((5, 2)), "threshold": 0.01}),
+        ("vae.make_generator", vae.make_generator, {"seed": 0, "device": "cpu"}),
+        ("vae.LinearVAE", vae.LinearVAE, {"d_x": 4, "d_z": 2, "x_mean": np.zeros(4),
+                                          "rng": np.random.default_rng(0)}),
+        ("vae.VAEConfig", vae.VAEConfig, {"d_x": 4, "d_z": 2, "d_hidden": 3, "beta": 1.0}),
     ]
+
+
+def _opt(module, name):
+    """``module.name``, or None when this version of lvmlib does not have it (the case is then skipped)."""
+    return getattr(module, name, None)
 
 
 class _Timeout(Exception):
@@ -163,21 +264,27 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    totals, by_case = Counter(), {}
+    totals, by_case, slowest = Counter(), {}, (0.0, "")
     for label, function, kwargs in cases():
+        if function is None:
+            continue
         kind, _ = classify(function, dict(kwargs), "", seconds=60)  # first calls import lazily (torch.optim)
         if kind not in ("accepted",):
             print(f"BASELINE FAILS: {label}: {kind} {_}")
             continue
         for name in kwargs:
             for bad_label, bad in BAD.items():
+                start = time.perf_counter()
                 kind, detail = classify(function, dict(kwargs, **{name: bad}), name)
+                if bad_label == "1e300":
+                    slowest = max(slowest, (time.perf_counter() - start, f"{label}({name}=1e300) -> {kind}"))
                 totals[kind] += 1
                 by_case.setdefault(kind, []).append(f"{label}({name}={bad_label}): {detail}")
     n = sum(totals.values())
-    print(f"{n} bad inputs over {len(cases())} public callables:")
+    print(f"{n} bad inputs over {sum(f is not None for _, f, _ in cases())} public callables:")
     for kind in ("named", "unnamed", "raw", "nan/inf", "accepted", "hang"):
         print(f"  {kind:<9} {totals[kind]:5d}  ({100 * totals[kind] / max(n, 1):.1f}%)")
+    print(f"slowest call with a value of 1e300: {slowest[0]:.3f} s, {slowest[1]}")
     if args.verbose:
         for kind in ("hang", "raw", "nan/inf", "unnamed", "accepted"):
             for line in by_case.get(kind, []):

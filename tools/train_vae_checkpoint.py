@@ -6,7 +6,8 @@ The model is a Bernoulli VAE (d_z = 8, one hidden layer of 128 units) on the bin
 the course's fixed split (``train_test_split(..., n_test=297, rng=np.random.default_rng(0))``) with Adam, batch
 100, learning rate 1e-3, and torch generator seed 2026 (initial weights, shuffling and eps); ``vae.train`` runs
 on one CPU thread (~10 s here). On this CPU a re-run gives the same bytes (checked: identical weights with one
-thread and with two). The sha256 also depends on the file's name (torch.save names the archive's folder after
+thread and with two; checked again after train's loss moved into vae.negative_elbo_loss and
+vae.train_step). The sha256 also depends on the file's name (torch.save names the archive's folder after
 it), so compare a file named vae_digits_8x8.pt. Torch's kernels can differ in the last bits between machines, so
 elsewhere it gives an equally good model with another sha256: then update it in lvmlib/data.py and
 data/README.md. Validation -ELBO plateaus near 18 nats per image after 400-1000 epochs (600 is the default).

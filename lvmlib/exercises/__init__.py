@@ -17,11 +17,19 @@ tensors are accepted, and each call is time-bounded.
 
 A :class:`Capstone` strings several exercises into the chapter's method (an E-step, an M-step, the loop), each
 step checked on its own, so a learner stuck on step 3 still has steps 1 and 2 confirmed.
+
+Graded use (``tools/grading/build.py``): :func:`student_chapter` turns a chapter module into a
+:class:`StudentChapter` whose exercises keep ``check()`` and ``hint()`` but hold no reference, no solution and no
+hidden case (the public cases' expected outputs and the named mistakes' outputs are precomputed);
+:func:`grade` is what the autograder calls, with hidden cases, inside :func:`grading`, where an answer that calls
+an exercise's ``reference`` scores nothing.
 """
 
 import contextlib
 import copy
+import importlib
 import inspect
+import pickle
 import signal
 import textwrap
 import threading
@@ -37,6 +45,62 @@ class NotAttempted(Exception):
 
 class TimedOut(Exception):
     """Raised inside a learner's call that ran past the exercise's time limit."""
+
+
+class ReferenceUsed(BaseException):
+    """Raised when a learner's answer calls an exercise's reference while it is graded (see :func:`grading`).
+
+    A BaseException, so that a learner's ``except Exception`` does not swallow it; it is recorded anyway.
+    """
+
+
+class _GradingState(threading.local):
+    grading = False       # inside grading(): references are sealed during learner calls
+    sealed = False        # a learner's call is running
+    reference_used = False
+
+
+_STATE = _GradingState()
+
+
+@contextlib.contextmanager
+def grading():
+    """Grading mode for the block: an answer that calls any exercise's ``reference`` fails (and is recorded)."""
+    previous = _STATE.grading
+    _STATE.grading, _STATE.reference_used = True, False
+    try:
+        yield _STATE
+    finally:
+        _STATE.grading = previous
+
+
+@contextlib.contextmanager
+def _learner_call():
+    """Seal the references while a learner's code runs, in grading mode only."""
+    previous = _STATE.sealed
+    _STATE.sealed = _STATE.grading
+    try:
+        yield
+    finally:
+        _STATE.sealed = previous
+
+
+class _Guarded:
+    """An exercise's reference as the public sees it: callable as usual, except inside a graded learner call."""
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function):
+        self._function = function
+
+    def __call__(self, *args, **kwargs):
+        if _STATE.sealed:
+            _STATE.reference_used = True
+            raise ReferenceUsed("the answer calls the exercise's reference solution")
+        return self._function(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<reference {getattr(self._function, '__qualname__', self._function)!r}>"
 
 
 @dataclass(frozen=True)
@@ -270,6 +334,8 @@ class Exercise:
     checker : optional custom check, ``checker(answer) -> (ok, message)``; it may raise :class:`NotAttempted`.
     """
 
+    _LAST_HINT_NOTE = "(That was the last hint; .solution() shows a worked solution.)"
+
     def __init__(self, title, reference=None, hints=(), solution=None, cases=None, rtol=1e-6, atol=1e-8, *,
                  hint=None, explanation="", mistakes=(), timeout=10.0, checker=None):
         if reference is None and checker is None:
@@ -287,6 +353,22 @@ class Exercise:
         self.timeout = timeout
         self.checker = checker
         self._next_hint = 0
+
+    @property
+    def reference(self):
+        """The reference answer function (None for a checker-only exercise); sealed while a graded answer runs."""
+        return None if self._reference is None else _Guarded(self._reference)
+
+    @reference.setter
+    def reference(self, function):
+        self._reference = function._function if isinstance(function, _Guarded) else function
+
+    def _expected(self, j, case):
+        """The right answer on case ``j`` (0-based); a student version returns it precomputed."""
+        return self._reference(*copy.deepcopy(case.args)) if case is not None else self._reference()
+
+    def _wrong(self, mistake, j, case):
+        return mistake.wrong(*copy.deepcopy(case.args))
 
     # ---- the three learner-facing calls -------------------------------------------------------------------------
     def check(self, answer):
@@ -312,7 +394,7 @@ class Exercise:
         j = min(self._next_hint, len(self._hints) - 1)
         print(f"Hint {j + 1} of {len(self._hints)} for {self.title}: {textwrap.dedent(self._hints[j]).strip()}")
         if j == len(self._hints) - 1:
-            print("(That was the last hint; .solution() shows a worked solution.)")
+            print(self._LAST_HINT_NOTE)
         self._next_hint = j + 1
 
     @property
@@ -322,7 +404,7 @@ class Exercise:
 
     def solution(self):
         """Print the derivation and a worked solution."""
-        source = self._solution or self.reference
+        source = self._solution or self._reference
         text = source if isinstance(source, str) else inspect.getsource(source)
         out = f"A solution for {self.title}:\n"
         if self.explanation:
@@ -336,11 +418,11 @@ class Exercise:
             return None, ""
         try:
             if self.checker is not None:
-                with time_limit(self.timeout):
+                with time_limit(self.timeout), _learner_call():
                     ok, message = self.checker(answer)
                 return bool(ok), message
             if self.cases is None:
-                return self._match(answer, self.reference(), (), "your value")
+                return self._match(answer, self._expected(0, None), (), "your value")
             if not callable(answer):
                 return False, f"expected a function, got {type(answer).__name__}."
             for j, case in enumerate(self.cases, start=1):
@@ -362,7 +444,7 @@ class Exercise:
         given = copy.deepcopy(case.args)
         pristine = copy.deepcopy(case.args)
         try:
-            with time_limit(self.timeout):
+            with time_limit(self.timeout), _learner_call():
                 got = answer(*given)
         except NotImplementedError:
             raise NotAttempted from None
@@ -375,13 +457,13 @@ class Exercise:
             return False, f"on {name} your function raised {type(exc).__name__}: {exc}"
         if _untouched(got):
             raise NotAttempted
-        expected = self.reference(*copy.deepcopy(case.args))
+        expected = self._expected(j - 1, case)
         ok, message = self._match(got, expected, case.args, "your function's result")
         if ok:
             return True, ""
         for mistake in self.mistakes:
             try:
-                wrong = mistake.wrong(*copy.deepcopy(case.args))
+                wrong = self._wrong(mistake, j - 1, case)
             except Exception:
                 continue
             if self._match(got, wrong, case.args, "")[0]:
@@ -453,3 +535,197 @@ class TryThis:
         value = self.answers[key]
         text = value() if callable(value) else value
         print(f"Try this {key}: {textwrap.dedent(text).strip()}")
+
+
+# ---- graded use: student versions and the autograder's entry point -------------------------------------------
+class _CheckerRef:
+    """A custom checker named by its place (module, exercise path), resolved when first used."""
+
+    def __init__(self, module, path):
+        self.module, self.path = module, path
+
+    def __call__(self, answer):
+        exercise = _resolve(importlib.import_module(self.module), self.path)
+        return exercise.checker(answer)
+
+
+class _Recorded:
+    """A mistake's outputs on the public cases, precomputed (``None`` where the wrong function raised)."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+
+
+def _absent(*args):
+    raise AttributeError("a graded assignment has no reference answer")
+
+
+class StudentExercise(Exercise):
+    """An exercise as a graded assignment ships it: ``check()`` and ``hint()``, the public cases only.
+
+    The expected outputs of the public cases and the named mistakes' outputs on them are stored, not computed:
+    there is no reference function, no solution and no hidden case in it. An exercise with a custom checker keeps
+    that checker (its cases live in the checker; the autograder runs the same checker).
+    """
+
+    _LAST_HINT_NOTE = "(That was the last hint; this graded version has no worked solution.)"
+
+    def __init__(self, exercise, module, path):
+        super().__init__(exercise.title, _absent, hints=exercise.hints, cases=exercise.cases, rtol=exercise.rtol,
+                         atol=exercise.atol, mistakes=(), timeout=exercise.timeout,
+                         checker=_CheckerRef(module, path) if exercise.checker is not None else None)
+        self._reference = None
+        self.checker_module, self.path = module, path
+        self._expected_outputs = []
+        if exercise.checker is None:
+            cases = exercise.cases if exercise.cases is not None else [None]
+            self._expected_outputs = [exercise._expected(j, c) for j, c in enumerate(cases)]
+            for mistake in exercise.mistakes:
+                outputs = []
+                for j, case in enumerate(cases):
+                    try:
+                        outputs.append(exercise._wrong(mistake, j, case) if case is not None else None)
+                    except Exception:
+                        outputs.append(None)
+                self.mistakes.append(Mistake(mistake.name, _Recorded(outputs), mistake.message))
+
+    @property
+    def reference(self):
+        raise AttributeError("a graded assignment has no reference answer: use check() and hint()")
+
+    @reference.setter
+    def reference(self, function):
+        self._reference = None
+
+    def _expected(self, j, case):
+        return copy.deepcopy(self._expected_outputs[j])
+
+    def _wrong(self, mistake, j, case):
+        value = mistake.wrong.outputs[j]
+        if value is None:
+            raise ValueError("no recorded output")
+        return copy.deepcopy(value)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        try:
+            pickle.dumps(state["cases"])
+        except Exception:  # inputs that hold local functions: taken from the chapter module when loaded
+            state["cases"] = ("from module", self.checker_module, self.path)
+        return state
+
+    def __setstate__(self, state):
+        cases = state["cases"]
+        if isinstance(cases, tuple) and cases[:1] == ("from module",):
+            state["cases"] = _resolve(importlib.import_module(cases[1]), cases[2]).cases
+        self.__dict__.update(state)
+
+    def solution(self):
+        print(f"{self.title}: this is the graded version of the exercise, without solutions; "
+              ".hint() gives the hints.")
+
+
+class StudentChapter:
+    """A chapter's exercises for a graded assignment (load with :func:`load_student`).
+
+    Its exercises and capstones are :class:`StudentExercise` objects; any other public name (a model, a constant,
+    a plotting helper the notebook uses) is looked up in the chapter's module; private names (``_...``, where the
+    reference functions live) are refused.
+    """
+
+    def __init__(self, module, exercises):
+        self._module = module
+        self.__dict__.update(exercises)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(f"{name!r} is not part of the graded assignment")
+        value = getattr(importlib.import_module(self.__dict__["_module"]), name)
+        if isinstance(value, (Exercise, Capstone)):  # an exercise not in the assignment: not its open version
+            raise AttributeError(f"{name!r} is not part of the graded assignment")
+        return value
+
+
+def _resolve(module, path):
+    obj = module
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _chapter_items(module):
+    """Public exercises and capstones of a module, a capstone's steps not repeated under their own names."""
+    items = [(n, v) for n, v in list(vars(module).items())
+             if not n.startswith("_") and isinstance(v, (Exercise, Capstone))]
+    steps = {id(ex) for _, v in items if isinstance(v, Capstone) for ex in v.steps.values()}
+    return [(n, v) for n, v in items if id(v) not in steps]
+
+
+def exercise_paths(module):
+    """``{path: exercise}`` for every exercise of a chapter module, capstone steps as ``capstone.step``."""
+    paths = {}
+    for name, value in _chapter_items(module):
+        if isinstance(value, Exercise):
+            paths[name] = value
+        else:
+            paths.update({f"{name}.{step}": ex for step, ex in value.steps.items()})
+    return paths
+
+
+def student_chapter(module):
+    """The :class:`StudentChapter` of a chapter module (e.g. ``lvmlib.exercises.ch01``)."""
+    exercises = {}
+    for name, value in _chapter_items(module):
+        if isinstance(value, Exercise):
+            exercises[name] = StudentExercise(value, module.__name__, name)
+        else:
+            steps = [(step, StudentExercise(ex, module.__name__, f"{name}.{step}")) for step, ex in value.steps.items()]
+            exercises[name] = Capstone(value.title, steps, intro=value.intro)
+    for name, value in list(vars(module).items()):  # a step also bound to its own name: the same student object
+        if not name.startswith("_") and isinstance(value, Exercise) and name not in exercises:
+            for cap_name, cap in _chapter_items(module):
+                if isinstance(cap, Capstone):
+                    for step, ex in cap.steps.items():
+                        if ex is value:
+                            exercises[name] = exercises[cap_name].steps[step]
+    return StudentChapter(module.__name__, exercises)
+
+
+def save_student(chapter, path):
+    """Write a :class:`StudentChapter` to ``path`` (a pickle shipped next to the student notebook)."""
+    with open(path, "wb") as f:
+        pickle.dump(chapter, f)
+
+
+def load_student(path):
+    """The :class:`StudentChapter` stored at ``path`` by the grading build (the course's own file)."""
+    with open(path, "rb") as f:
+        chapter = pickle.load(f)
+    if not isinstance(chapter, StudentChapter):
+        raise TypeError(f"{path} does not hold a chapter's student exercises")
+    return chapter
+
+
+def grade(module, path, answer, hidden_cases=()):
+    """``(ok, message)`` for the autograder: public and hidden cases (or the custom checker), in grading mode.
+
+    ``module`` is the chapter module's name, ``path`` the exercise's path in it (``"ex1"``, ``"capstone.fit"``),
+    ``hidden_cases`` a list of extra :class:`Case` objects. An untouched answer, a wrong one and one that calls an
+    exercise's ``reference`` all score nothing (False).
+    """
+    exercise = _resolve(importlib.import_module(module), path)
+    graded = copy.copy(exercise)
+    if exercise.cases is not None:
+        graded.cases = list(exercise.cases) + [c if isinstance(c, Case) else Case(tuple(c)) for c in hidden_cases]
+    if isinstance(answer, _Guarded):
+        return False, "the answer is the course's reference solution, not your own code."
+    with grading() as state:
+        try:
+            ok, message = graded.verdict(answer)
+        except ReferenceUsed:
+            ok, message = False, ""
+        if state.reference_used:
+            return False, "the answer calls the course's reference solution instead of computing the result."
+    if ok is None:
+        return False, "not attempted."
+    return bool(ok), message

@@ -39,6 +39,13 @@ def _elbo_without_entropy(X, resp, weights, means, covs):
     return float(np.mean(np.sum(np.where(resp > 0, resp * _log_joint(X, weights, means, covs), 0.0), axis=1)))
 
 
+def _elbo_densities(X, resp, weights, means, covs):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rlogr = np.where(resp > 0, resp * np.log(resp), 0.0)
+    joint = np.exp(_log_joint(X, weights, means, covs))
+    return float(np.mean(np.sum(resp * joint, axis=1) - np.sum(rlogr, axis=1)))
+
+
 def _elbo_entropy_sign(X, resp, weights, means, covs):
     with np.errstate(divide="ignore", invalid="ignore"):
         rlogr = np.where(resp > 0, resp * np.log(resp), 0.0)
@@ -78,6 +85,8 @@ ex1 = Exercise(
                 "your value is E_q[log p(x, z)] alone: the ELBO also has the entropy H(q) = -sum_k r_ik log r_ik."),
         Mistake("entropy with the wrong sign", _elbo_entropy_sign,
                 "you added sum_k r_ik log r_ik; the entropy is minus that (H(q) >= 0, so it raises the ELBO)."),
+        Mistake("densities for log densities", _elbo_densities,
+                "you weighted the densities p(x_i, z=k) by r_ik; the ELBO weights their logs, log p(x_i, z=k)."),
     ],
 )
 
@@ -93,6 +102,11 @@ def _n_params_k_weights(K, D, covariance_type):
 
 def _n_params_full_square(K, D, covariance_type):
     extra = {"full": K * D * (D - 1) // 2, "tied": D * (D - 1) // 2}.get(covariance_type, 0)
+    return mixtures.n_parameters(K, D, covariance_type) + extra
+
+
+def _n_params_tied_per_component(K, D, covariance_type):
+    extra = (K - 1) * D * (D + 1) // 2 if covariance_type == "tied" else 0
     return mixtures.n_parameters(K, D, covariance_type) + extra
 
 
@@ -119,6 +133,9 @@ ex2 = Exercise(
                 "you counted K free weights; they sum to one, so only K - 1 of them are free."),
         Mistake("all D^2 covariance entries", _n_params_full_square,
                 "you counted every entry of a covariance matrix; it is symmetric, so only D (D + 1) / 2 are free."),
+        Mistake("tied covariance counted per component", _n_params_tied_per_component,
+                "for 'tied' you counted one covariance matrix per component; 'tied' means all K components share "
+                "ONE matrix."),
     ],
 )
 
@@ -136,6 +153,12 @@ def _e_step_unnormalized(X, weights, means, covs):
 def _e_step_probabilities(X, weights, means, covs):
     log_resp, log_px = _e_step(X, weights, means, covs)
     return np.exp(log_resp), log_px
+
+
+def _e_step_wrong_axis(X, weights, means, covs):
+    log_joint = _log_joint(X, weights, means, covs)
+    log_col = np.log(np.sum(np.exp(log_joint - log_joint.max(0)), axis=0)) + log_joint.max(0)
+    return log_joint - log_col, mixtures.e_step(X, weights, means, cholesky(covs))[1]
 
 
 _E_CASES = [
@@ -162,6 +185,11 @@ def _m_step_uncentred(X, resp):
     w, m, _ = _m_step(X, resp)
     nk = resp.sum(0)
     return w, m, np.einsum("nk,ni,nj->kij", resp, X, X) / nk[:, None, None]
+
+
+def _m_step_covs_over_n(X, resp):
+    w, m, c = _m_step(X, resp)
+    return w, m, c * (resp.sum(0) / len(X))[:, None, None]
 
 
 def _m_step_weights_nk(X, resp):
@@ -229,6 +257,12 @@ def _fit_checker(answer):
     if not ok:
         return False, ("trace[0] should be the mean log-likelihood per point of the initial parameters, "
                        f"log p(x) averaged over the points: {message}")
+    reference = np.asarray(ours.log_lik_history)  # ℓ(θ_0), ..., ℓ(θ_N_ITER) from the same start
+    if np.allclose(trace[1:], reference[:-1], rtol=0, atol=1e-8) and not np.allclose(trace, reference, rtol=0,
+                                                                                      atol=1e-8):
+        return False, ("your trace lags one iteration behind: trace[t] should be ℓ of the parameters AFTER the "
+                       "M-step of iteration t, but yours holds the log p(x_i) your E-step computed before it "
+                       f"(trace[1] equals trace[0] = {trace[0]:.6f}).")
     steps = np.diff(trace)
     if np.any(steps < -1e-10):
         t = int(np.argmin(steps)) + 1
@@ -249,6 +283,10 @@ def _fit_checker(answer):
         if not ok:
             return False, (f"after {N_ITER} iterations from lvmlib's start, {message} lvmlib's fit_em from the same "
                            "start ends elsewhere: your trace is monotone, so look at the E-step/M-step formulas.")
+    ok, message = compare(trace, reference, rtol=0, atol=1e-8, what="your trace")
+    if not ok:
+        return False, (f"{message} Your final parameters are right, so look at what you record: trace[t] is ℓ, the "
+                       "mean over points of log p(x_i), of the parameters after t iterations.")
     if abs(final - gm.score(X)) > 1e-6:
         return False, (f"your optimum ℓ = {final:.6f} differs from scikit-learn's {gm.score(X):.6f} from the same "
                        "start.")
@@ -283,6 +321,9 @@ _E_STEP = Exercise(
                 "exp(log r) sums to one."),
         Mistake("probabilities for logs", _e_step_probabilities,
                 "your first output holds probabilities r_ik; this step returns their logs, log r_ik."),
+        Mistake("normalized over the points", _e_step_wrong_axis,
+                "each COLUMN of your exp(log r) sums to one: you normalized over the points i. Bayes' rule "
+                "normalizes each point's row over the components k."),
     ],
     atol=1e-8,
 )
@@ -320,6 +361,8 @@ _M_STEP = Exercise(
                 "your means are the weighted sums sum_i r_ik x_i; divide each by N_k = sum_i r_ik."),
         Mistake("covariance without centring", _m_step_uncentred,
                 "your covariances are sum_i r_ik x_i x_i^T / N_k; subtract the new mean first: (x_i - mu_k)."),
+        Mistake("covariances divided by n, not N_k", _m_step_covs_over_n,
+                "your covariances are the weighted scatter divided by n; like the means, divide by N_k."),
         Mistake("weights not summing to 1", _m_step_weights_nk,
                 "your weights are the counts N_k; the weights pi_k must sum to one: divide by n."),
     ],

@@ -117,13 +117,14 @@ def _grad_with(weights_fn):
 
 _grad_joint = _grad_with(lambda log_joint, z: np.exp(log_joint))  # p(x, z), not p(z | x)
 _grad_prior = _grad_with(lambda log_joint, z: np.exp(BINARY_MODEL.log_p_z(z))[:, None] * np.ones(log_joint.shape))
+_grad_wrong_axis = _grad_with(lambda log_joint, z: np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True)))
 
 ex2 = Exercise(
     "Exercise 2 (the gradient identity for W)",
     _grad_W,
     hints=[
         "The gradient of log p(x) is an average of the easy gradients grad_W log p(x, z) under the posterior "
-        "p(z | x). With d = 4 the posterior is a table over 16 configurations.",
+        "p(z | x). With d_z = 4 the posterior is a table over 16 configurations.",
         "grad_W log p(x, z) = (x - W z - b) z^T / sigma_x^2. Weight it by p(z | x_n) = exp(log p(x_n, z) - "
         "log p(x_n)), with log p(x_n) the logsumexp over z, and sum over z and over data points.",
         "z = binary.configurations(); log_joint = binary.log_p_xz(x, z[:, None, :]) (16, n_data); post = "
@@ -150,6 +151,9 @@ ex2 = Exercise(
         Mistake("prior instead of posterior", _grad_prior,
                 "you averaged under the prior p(z); the identity averages under the posterior p(z | x), which "
                 "depends on x through p(x, z)."),
+        Mistake("normalized over the data points", _grad_wrong_axis,
+                "your weights sum to one over the data points for each z; the posterior p(z | x_n) sums to one over "
+                "the configurations z, separately for each data point x_n (normalize along the axis of z)."),
     ],
     rtol=1e-6,
     atol=1e-6,
@@ -213,6 +217,10 @@ def _w_all_pixels_k(x, observed, mu):  # hidden pixels included
     return _bern_log(np.asarray(x, float), np.asarray(mu, float)).sum(axis=1)
 
 
+def _w_hidden_only_k(x, observed, mu):  # the mask read the wrong way round
+    return (_bern_log(np.asarray(x, float), np.asarray(mu, float)) * ~np.asarray(observed, bool)).sum(axis=1)
+
+
 def _w_sum_probs_k(x, observed, mu):  # probabilities added over pixels, then logged
     p = np.exp(_bern_log(np.asarray(x, float), np.asarray(mu, float)))
     return np.log(np.sum(p * np.asarray(observed), axis=1))
@@ -253,6 +261,14 @@ def _w_post_no_log_pi(x, observed, log_pi, mu):
 
 def _w_fill_prior(x, observed, log_pi, mu):
     return np.where(observed, x, np.exp(log_pi) @ np.asarray(mu))
+
+
+def _w_fill_unnormalized(x, observed, log_pi, mu):  # weights pi_k p(x_obs | k), never divided by p(x_obs)
+    return np.where(observed, x, _w_unnormalized(x, observed, log_pi, mu) @ np.asarray(mu))
+
+
+def _w_fill_rounded(x, observed, log_pi, mu):  # a 0/1 guess instead of the probability
+    return np.where(observed, x, np.round(_ref_posterior(x, observed, log_pi, mu) @ np.asarray(mu)))
 
 
 def _w_fill_hard(x, observed, log_pi, mu):
@@ -332,6 +348,9 @@ step_log_p_obs_given_k = Exercise(
                 "you added the pixels' probabilities. Independent pixels multiply, so their log-probabilities add: "
                 "sum x_j log mu_kj + (1 - x_j) log(1 - mu_kj) over the observed pixels."),
         Mistake("product of probabilities underflows", _w_product_k, _UNDERFLOW),
+        Mistake("mask reversed", _w_hidden_only_k,
+                "you summed over the hidden pixels only: `observed` is True where a pixel is seen, and only those "
+                "pixels enter p(x_obs | k)."),
     ],
     rtol=1e-9,
     atol=1e-8,
@@ -419,6 +438,12 @@ step_fill_in = Exercise(
         Mistake("one component only", _w_fill_hard,
                 "you used only the most probable component: every component contributes, weighted by "
                 "p(k | x_obs)."),
+        Mistake("responsibilities not normalized", _w_fill_unnormalized,
+                "your weights pi_k p(x_obs | k) do not sum to one over k, so the filled-in values are far too small: "
+                "divide by p(x_obs), i.e. use the normalized p(k | x_obs) of step 3."),
+        Mistake("rounded to 0 or 1", _w_fill_rounded,
+                "you rounded the hidden pixels to 0 or 1: the step asks for the probability p(x_j = 1 | x_obs), a "
+                "number between 0 and 1."),
         Mistake("observed pixels overwritten", _w_fill_everywhere,
                 "the observed pixels should keep their observed values (0 or 1); fill in only the hidden ones."),
     ],

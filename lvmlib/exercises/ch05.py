@@ -33,6 +33,14 @@ def _one_hot_at_max(log_p_xz):
     return (log_p_xz == log_p_xz.max()).astype(float)
 
 
+def _sign_flipped_softmax(log_p_xz):
+    return np.exp(normalize_log(-log_p_xz))
+
+
+def _uniform(log_p_xz):
+    return np.full(log_p_xz.shape, 1.0 / log_p_xz.shape[-1])
+
+
 ex1 = Exercise(
     "Exercise 1 (the E-step maximizes the ELBO over q)",
     _best_q,
@@ -55,7 +63,13 @@ ex1 = Exercise(
            Case((np.array([-1000.0, -1001.0, -1003.0]),), "log p(x, z) near -1000: exp underflows")],
     mistakes=[Mistake("all mass on the best z", _one_hot_at_max,
                       "you put all of q on the most likely z. That maximizes E_q[log p(x, z)] but throws away the "
-                      "entropy H(q) = -sum_k q_k log q_k, which rewards spreading q. Maximize the sum of both.")],
+                      "entropy H(q) = -sum_k q_k log q_k, which rewards spreading q. Maximize the sum of both."),
+              Mistake("sign flipped inside the exponential", _sign_flipped_softmax,
+                      "your q is largest where log p(x, z) is smallest: a sign is flipped inside the exponential. "
+                      "q should put the most mass on the z that explains x best."),
+              Mistake("uniform q", _uniform,
+                      "you returned the uniform q. That maximizes the entropy H(q) alone and ignores "
+                      "E_q[log p(x, z)]: the answer must depend on the table you are given.")],
 )
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -67,6 +81,14 @@ def _kl(mu_q, sigma_q, mu_p, sigma_p):
 
 def _kl_reversed(mu_q, sigma_q, mu_p, sigma_p):
     return kl_normal(mu_p, sigma_p, mu_q, sigma_q)
+
+
+def _kl_sd_for_variance(mu_q, sigma_q, mu_p, sigma_p):
+    return np.log(sigma_p / sigma_q) + (sigma_q + (mu_q - mu_p) ** 2) / (2 * sigma_p) - 0.5
+
+
+def _kl_log_variance_ratio(mu_q, sigma_q, mu_p, sigma_p):
+    return np.log(sigma_p**2 / sigma_q**2) + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * sigma_p**2) - 0.5
 
 
 ex2 = Exercise(
@@ -92,7 +114,13 @@ ex2 = Exercise(
            Case((-2.0, 3.0, 1.5, 0.2), "far apart")],
     mistakes=[Mistake("KL reversed", _kl_reversed,
                       "you computed KL(p || q): the expectation must be under q, the first argument. Swap the "
-                      "roles of (mu_q, sigma_q) and (mu_p, sigma_p) in your formula.")],
+                      "roles of (mu_q, sigma_q) and (mu_p, sigma_p) in your formula."),
+              Mistake("standard deviations where variances belong", _kl_sd_for_variance,
+                      "your quadratic term divides by 2 sigma_p and adds sigma_q: the arguments are standard "
+                      "deviations, and E_q[(z - mu_p)^2] and the density's denominator need their squares."),
+              Mistake("log of the variance ratio without its 1/2", _kl_log_variance_ratio,
+                      "your log term is the log of the ratio of variances. Each Gaussian's log-normalizer is "
+                      "-log sigma, the log of a standard deviation: the log of a variance ratio needs a factor 1/2.")],
 )
 
 
@@ -222,6 +250,9 @@ STEP1_MISTAKES = [
     Mistake("variance instead of sd", lambda m, x, mu, ls, eps: mu + np.exp(2 * ls) * eps,
             "you scaled eps by the variance sigma^2 = exp(2 log_sigma); the reparameterization scales it by the "
             "standard deviation sigma."),
+    Mistake("mu - sigma eps", lambda m, x, mu, ls, eps: mu - np.exp(ls) * eps,
+            "you subtracted sigma * eps. That has the right distribution (eps and -eps are both N(0, 1)), but the "
+            "check gives you the noise and compares your samples one by one: use the convention z = mu + ..."),
 ]
 
 step1 = Exercise(
@@ -269,6 +300,15 @@ def _entropy_sign_flipped(model, x, mu, log_sigma, eps):
                          + log_normal(z, mu, np.exp(log_sigma))))
 
 
+def _log_q_with_sigma(model, x, mu, log_sigma, eps):
+    return _elbo_estimate(model, x, mu, log_sigma, eps) - log_sigma + math.exp(log_sigma)
+
+
+def _no_entropy(model, x, mu, log_sigma, eps):
+    z = mu + np.exp(log_sigma) * eps
+    return float(np.mean(model.log_p_xz(np.array([[x]]), z[:, None, None])[:, 0]))
+
+
 def _log_mean_exp(model, x, mu, log_sigma, eps):
     log_w = _log_w(model, x, mu, log_sigma, eps)
     return float(np.log(np.mean(np.exp(log_w - log_w.max()))) + log_w.max())
@@ -285,12 +325,21 @@ STEP2_MISTAKES = [
     Mistake("entropy sign flipped", _entropy_sign_flipped,
             "you added log q(z) instead of subtracting it: the ELBO is E_q[log p(x, z)] + H(q) and the entropy "
             "is H(q) = -E_q[log q(z)]. With the sign flipped, maximizing rewards a q that collapses to a point."),
-    Mistake("KL reversed: the loss, not the ELBO", lambda *a: -_elbo_estimate(*a),
+    Mistake("the loss -ELBO instead of the ELBO", lambda *a: -_elbo_estimate(*a),
             "you returned the average of log q(z) - log p(x, z), which estimates KL(q || p(z|x)) - log p(x): the "
             "negative ELBO, the loss a minimizer uses. This step asks for the ELBO itself, log p(x, z) - log q(z)."),
     Mistake("log of the mean weight", _log_mean_exp,
             "you took the log of the average weight, log (1/S) sum_s w_s: that estimates L_S of section 5, not "
             "the ELBO. The ELBO averages the logs: (1/S) sum_s log w_s."),
+    Mistake("log q(z) without its normalizer", lambda *a: _elbo_estimate(*a) - 0.5 * math.log(2 * math.pi),
+            "your log q(z) misses the Gaussian's normalizing constant -0.5 log(2 pi) (you are off by exactly that). "
+            "It does not change the gradient, but the ELBO's value must compare with log p(x)."),
+    Mistake("sigma where log sigma belongs in log q(z)", _log_q_with_sigma,
+            "in log q(z) you subtracted sigma = exp(log_sigma) where the Gaussian's log-density has -log sigma, "
+            "which is the parameter log_sigma itself."),
+    Mistake("log q(z) dropped", _no_entropy,
+            "you averaged log p(x, z) alone: without -log q(z) (the entropy term) the estimate is not the ELBO, "
+            "and maximizing it would shrink q onto the single best z."),
 ]
 
 step2 = Exercise(
@@ -340,6 +389,14 @@ def _as_float_pair(result):
     return tuple(float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for v in result)
 
 
+def _fit_is_good(model, x, mu0, log_sigma0, mu, log_sigma):
+    """Whether q = N(mu, exp(log_sigma)^2) passes step 3's bar for this case."""
+    end, x_arr = _exact_elbo(model, x, mu, log_sigma), np.array([[x]])
+    if isinstance(model, LinearGaussian):
+        return float(model.log_p_x(x_arr)[0]) - end <= LINEAR_GAP_TOL
+    return end >= lvm_elbo.fit_gaussian_q(model, x_arr, mu0, log_sigma0).elbo - FIT_TOL
+
+
 def _step3_checker(answer):
     if not callable(answer):
         return False, f"expected a function, got {type(answer).__name__}."
@@ -359,6 +416,14 @@ def _step3_checker(answer):
         if (mu, log_sigma) == (mu0, log_sigma0):
             return False, (f"on {name}: your parameters never moved. No gradient reaches them (is z detached, or "
                            "is the ELBO computed with numpy?), or the optimizer was never stepped.")
+        if mu == mu0:
+            return False, (f"on {name}: log sigma moved but mu never did: no gradient reaches mu, so z is detached "
+                           "(or built outside torch) and only the log q(z) term is differentiated. Keep z = mu + "
+                           "exp(log_sigma) * eps in torch, without .detach().")
+        if log_sigma > 0 and _fit_is_good(model, x, mu0, log_sigma0, mu, math.log(log_sigma)):
+            return False, (f"on {name}: your second number, {log_sigma:.4f}, looks like sigma itself: read as log "
+                           "sigma it is a poor fit, read as sigma a good one. Return log_sigma, the parameter you "
+                           "optimize, not exp(log_sigma).")
         if end < start:
             return False, (f"on {name}: the exact ELBO went down, from {start:.4f} to {end:.4f}: you are "
                            "descending. Optimizers minimize: give them the loss -ELBO (or maximize=True).")
@@ -442,12 +507,18 @@ def _jensen_answer_2():
             + ". The further apart the values, the larger the gap.")
 
 
-def _jensen_answer_3():
-    rows = [(s, many_update(200, s).gap, s**2 / 2) for s in (0.25, 0.5, 1.0, 1.5)]
-    return ("n = 200 points: " + "; ".join(f"s = {s}: gap {g:.4f} vs s^2/2 = {h:.4f}" for s, g, h in rows)
-            + ". The gap grows roughly like s^2 / 2, and stays below it for a finite draw: 200 points rarely include "
-            "the large values of f that make up much of E[f] when s is large. s^2 / 2 is the limit of infinitely "
-            "many points, log f ~ N(0, s^2).")
+def _jensen_answer_3(n_draws=400):
+    rows = []
+    for s in (0.25, 0.5, 1.0, 1.5):
+        gaps = np.array([many_update(200, s, seed).gap for seed in range(n_draws)])  # seed 0 is the first draw
+        rows.append(f"s = {s}: first draw {gaps[0]:.4f}, average {gaps.mean():.4f}, above s^2/2 = {s**2 / 2:.4f} "
+                    f"in {np.mean(gaps > s**2 / 2):.0%} of draws")
+    return (f"n = 200 points, over {n_draws} draws ('new draw'): " + "; ".join(rows) + ". The gap grows like "
+            "s^2 / 2, and a single finite draw scatters around it, above or below. On average it falls short: "
+            "E[log of the mean of f] <= log E[f] = s^2 / 2 by Jensen once more (the bias of chapter 04's log "
+            "estimate), while the mean of log f averages to 0. The shortfall grows with s, because the rare large "
+            "values of f that carry much of E[f] are missing from most draws; s^2 / 2 is the limit of infinitely "
+            "many points.")
 
 
 try_jensen = TryThis({"1": _jensen_answer_1, "2": _jensen_answer_2, "3": _jensen_answer_3})

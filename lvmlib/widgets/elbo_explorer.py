@@ -134,7 +134,7 @@ def continuous_update(mu, log_sigma, x=2.0, mode="exact", n_samples=100, seed=0,
     if mode == "Monte Carlo":
         mu_rep = np.full((N_REPEATS, 1, 1), float(mu))
         estimates, _, z = lvm_elbo.elbo_monte_carlo(model, x_arr, mu_rep, sigma, n_samples,
-                                                    np.random.default_rng(seed), return_z=True)
+                                                    np.random.default_rng(_checks.seed(seed)), return_z=True)
         state.mc = MonteCarloView(estimates=estimates[:, 0], samples=z[:, 0, 0, 0])  # the first repeat's samples
     return state
 
@@ -208,7 +208,7 @@ def discrete_update(w_a, w_b, w_c, x1=-0.5, x2=1.0, mode="exact", n_samples=100,
         kl=float(lvm_elbo.kl_posterior_discrete(model, x, q)[0]), q=q, posterior=model.posterior(x)[0],
     )
     if mode == "Monte Carlo":
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed(seed))
         z = rng.choice(3, size=(N_REPEATS, n_samples), p=q)
         log_w = model.log_p_xz(x)[0, z] - np.log(q[z])  # q[z] > 0 for every drawn z
         state.mc = MonteCarloView(estimates=log_w.mean(axis=1), samples=z[0])

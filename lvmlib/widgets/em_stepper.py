@@ -123,7 +123,8 @@ def _state_numbers(fit, step):
 def em_stepper_update(step, fit=None):
     """Everything the stepper shows at half-step ``step`` (0 .. fit.n_steps) of ``fit`` (default_fit())."""
     fit = default_fit() if fit is None else fit
-    if isinstance(step, bool) or int(step) != step or not 0 <= step <= fit.n_steps:
+    if isinstance(step, bool) or not isinstance(step, (int, float, np.integer, np.floating)) or not np.isfinite(step) \
+            or int(step) != step or not 0 <= step <= fit.n_steps:
         raise ValueError(f"step must be a whole number in [0, {fit.n_steps}], got {step!r}.")
     step = int(step)
     log_lik, value, resp, params, phase, iteration = _state_numbers(fit, step)

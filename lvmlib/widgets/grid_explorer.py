@@ -27,6 +27,7 @@ from lvmlib.marginal import grid_1d
 EXPLORER_DEFAULTS = {"x": 2.0, "m": 7, "L": 4.0}
 EXPLORER_RANGES = {"x": (-1.0, 6.0, 0.1), "m": (2, 60, 1), "L": (0.5, 8.0, 0.1)}
 USEFUL = 1e-3  # a 2-D grid point "matters" where p(z | x) is above this fraction of its peak
+MASK_MAX_M = 2000  # the (m, m) table of useful 2-D points is returned only up to this m (the sliders stop at 60)
 
 
 @dataclass
@@ -41,7 +42,8 @@ class GridExplorerState:
     error: float = 0.0  # log_px_grid - log_px: > 0 means the grid overestimates
     points_2d: int = 0  # m^2
     points_10d: int = 0  # m^10
-    useful_2d: int = 0  # 2-D grid points with p(z_1, z_2 | x) > USEFUL * its maximum on the grid
+    useful_2d: int = 0  # 2-D grid points with p(z_1, z_2 | x) > USEFUL * its peak (the posterior's, not the grid's)
+    useful_mask_2d: np.ndarray = None  # (m, m) bool, rows z_2, columns z_1 (as np.meshgrid); None above MASK_MAX_M
 
     @property
     def verdict(self):
@@ -65,26 +67,37 @@ def grid_explorer_state(x, m, L, model=None):
     m = _checks.positive_int(m, "m", minimum=2, maximum=10**6)
     xs = np.array([[float(x)]])
     if model is None:
-        model, exact = _default_truth(float(x))
+        model, exact, log_peak = _default_truth(float(x))
     else:
-        exact = float(model.log_p_x(xs)[0])
+        exact, log_peak = float(model.log_p_x(xs)[0]), _log_peak(model, float(x))
     grid = grid_1d(-L, L, m)
     log_joint = model.log_p_xz_on_grid(xs, grid)[0]
     estimate = float(log_trapezoid(log_joint, grid))
-    rel = log_joint - log_joint.max()
-    useful_2d = int(np.sum(rel[:, None] + rel[None, :] > np.log(USEFUL)))
+    # "where the posterior matters" is judged against the posterior's own peak, not the best grid point: a grid that
+    # misses the mass entirely has no useful points (compared with its own best point, one would always count)
+    rel = log_joint - max(log_peak, log_joint.max())
+    # pairs (i, j) with rel_i + rel_j > log USEFUL, i.e. p(z_2 | x) p(z_1 | x) > USEFUL * peak^2, counted in
+    # O(m log m) (m goes up to 1e6, where an (m, m) table would not fit); the table itself only for a drawable m
+    ordered = np.sort(rel)
+    n_useful = int(np.sum(m - np.searchsorted(ordered, np.log(USEFUL) - rel, side="right")))
+    useful = rel[:, None] + rel[None, :] > np.log(USEFUL) if m <= MASK_MAX_M else None
     m = int(m)
     return GridExplorerState(exact, estimate, abs(estimate - exact), grid, np.exp(log_joint),
-                             estimate - exact, m**2, m**10, useful_2d)
+                             estimate - exact, m**2, m**10, n_useful, useful)
+
+
+def _log_peak(model, x):
+    """max_z log p(x, z) on a fine grid over [-10, 10] (spacing 0.005, well below the posterior's widths here)."""
+    return float(model.log_p_xz_on_grid(np.array([[x]]), np.linspace(-10.0, 10.0, 4001))[0].max())
 
 
 @lru_cache(maxsize=128)
 def _default_truth(x):
-    """The default model and its exact log p(x): it depends on x only, not on the grid's sliders m and L."""
+    """The default model, its exact log p(x) and its log peak: they depend on x only, not on the sliders m and L."""
     from lvmlib.examples import NonlinearModel1D
 
     model = NonlinearModel1D()
-    return model, float(model.log_p_x(np.array([[x]]))[0])
+    return model, float(model.log_p_x(np.array([[x]]))[0]), _log_peak(model, x)
 
 
 def _cost_html(s):
@@ -141,8 +154,7 @@ def grid_explorer(dpi=80):
         trap.set_data(s.grid, s.p_xz_grid)
         g1, g2 = np.meshgrid(s.grid, s.grid)
         pts2.set_data(g1.ravel(), g2.ravel())
-        rel = np.log(np.maximum(s.p_xz_grid, 1e-300) / s.p_xz_grid.max())
-        keep = (rel[:, None] + rel[None, :] > np.log(USEFUL)).ravel()  # rows: z_2, columns: z_1 (as meshgrid)
+        keep = s.useful_mask_2d.ravel()  # rows: z_2, columns: z_1 (as meshgrid); from the state, never 0 / 0
         useful2.set_data(g1.ravel()[keep], g2.ravel()[keep])
         x_moved = change is None or change["owner"] is controls["x"]
         if x_moved:  # a new integrand: new curve, contours, y-limits and titles, so a full redraw
@@ -188,11 +200,16 @@ def smallest_m(x, L, tol, model=None):
 
 
 def _modes(x):
-    """Where the posterior's modes sit, near the roots of z^2 + b z = x (the decoder's mean equal to x)."""
+    """Where the posterior's modes sit: the local maxima of log p(x, z) on a fine grid (spacing 0.0005).
+
+    They lie a little inside the roots of z^2 + b z = x, pulled towards 0 by the prior.
+    """
     from lvmlib.examples import NonlinearModel1D
 
-    roots = np.sort(np.roots([1.0, NonlinearModel1D().b, -float(x)]).real)
-    return " and ".join(f"z = {r:.2f}" for r in roots)
+    z = np.linspace(-6.0, 6.0, 24001)
+    lj = NonlinearModel1D().log_p_xz_on_grid(np.array([[float(x)]]), z)[0]
+    peaks = z[1:-1][(lj[1:-1] > lj[:-2]) & (lj[1:-1] > lj[2:])]
+    return " and ".join(f"z = {r:.2f}" for r in peaks)
 
 
 def try_this_answers():

@@ -53,7 +53,7 @@ def _state(f, weights):
 def chord_update(f1, f2, w):
     """Two points f1, f2 > 0 with weights w and 1 - w (w in [0, 1]). Returns :class:`JensenState`."""
     f = _checks.positive([f1, f2], "f1, f2")
-    w = float(_checks.as_float_array(w, "w"))
+    w = _checks.finite_scalar(w, "w")
     if not 0.0 <= w <= 1.0:
         raise ValueError(f"w must lie in [0, 1], got {w}.")
     return _state(f, np.array([w, 1.0 - w]))
@@ -62,10 +62,10 @@ def chord_update(f1, f2, w):
 def many_update(n_points, spread, seed=0):
     """n_points equally weighted values f_i = exp(spread * eps_i), eps_i ~ N(0, 1) drawn with ``seed``."""
     n_points = _checks.positive_int(n_points, "n_points", minimum=1)
-    spread = float(_checks.as_float_array(spread, "spread"))
+    spread = _checks.finite_scalar(spread, "spread")
     if spread < 0:
         raise ValueError(f"spread must be >= 0, got {spread}.")
-    f = np.exp(spread * np.random.default_rng(seed).standard_normal(n_points))
+    f = np.exp(spread * np.random.default_rng(_checks.seed(seed)).standard_normal(n_points))
     return _state(f, np.full(n_points, 1.0 / n_points))
 
 

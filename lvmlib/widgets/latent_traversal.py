@@ -37,7 +37,10 @@ def z_limit_from_data(z_points, coverage=0.99, floor=Z_LIMIT):
     z_points : (n, d) encoded data (e.g. the encoder's means). A trained encoder's means need not stay within
     the prior's +-3: the range comes from where they are, not from p(z).
     """
-    z = np.asarray(z_points, dtype=float)
+    from lvmlib import _checks
+
+    z = _checks.as_numeric(z_points, "z_points").astype(float)
+    coverage = _checks.finite_scalar(coverage, "coverage")
     if z.ndim != 2 or z.shape[0] == 0 or not np.all(np.isfinite(z)):
         raise ValueError(f"z_points must be a finite (n, d) array with n >= 1, got shape {z.shape}.")
     if not 0 < coverage <= 1:
@@ -69,9 +72,16 @@ def traversal_update(decode, z, image_shape):
     -------
     :class:`TraversalView`. Raises ValueError for a non-finite z or a decoder output of the wrong size.
     """
-    z = np.asarray(z, dtype=float).reshape(-1)
+    from lvmlib import _checks
+
+    z = _checks.as_numeric(z, "z").astype(float).reshape(-1)
     if not np.all(np.isfinite(z)):
         raise ValueError(f"z must be finite, got {z}.")
+    if not callable(decode):
+        raise _checks.InputTypeError(f"decode must be a function z -> E[x|z], got {type(decode).__name__}.")
+    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2):
+        raise _checks.InputTypeError(f"image_shape must be a tuple (h, w), got {image_shape!r}.")
+    image_shape = tuple(_checks.positive_int(v, "image_shape entries") for v in image_shape)
     out = np.asarray(decode(z[None, :]), dtype=float)
     h, w = image_shape
     if out.size != h * w:

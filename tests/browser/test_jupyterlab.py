@@ -9,6 +9,7 @@ sliders and compare the readouts to the update function called here, in the test
 """
 
 import re
+import time
 
 import labpage
 import pytest
@@ -16,7 +17,7 @@ from labpage import NOTEBOOK_DIR, SCREENSHOT_DIR
 
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 # Run All must finish within this many seconds (chapter 06 trains networks, briefly with LVMLIB_QUICK=1).
-RUN_TIMEOUT_S = {"06": 420}
+RUN_TIMEOUT_S = {"06": 420, "07": 420}
 LAST_EXPLORER = {}  # the explorer the interaction check touched last, for the screenshot after it
 INTERACTIONS = {}  # chapter number ("05") -> check(page, latency_log), registered below
 
@@ -237,3 +238,29 @@ def check_ch06_traversal(page, latency_log):
     pixel_mean += [r["pixel_mean"] for r in shown]
     assert len(set(pixel_mean)) == 3, f"the decoded image's mean did not change with z1: {pixel_mean}"
 
+
+
+@interaction("07")
+def check_ch07_flows(page, latency_log):
+    """Flow explorer: K (planar layers) two steps up from the best Gaussian. The exact log p(x) stays put, the
+    readouts satisfy ELBO + gap = log p(x) on screen with gap >= 0, the gap shrinks with every added layer, and
+    the figure is redrawn after each press."""
+    lat = latency_log.setdefault("07 flow explorer (K)", [])
+    s = labpage.slider(page, "K")
+    scope = labpage.explorer_of(s)
+    shown = [as_float(labpage.readouts(scope))]
+    for _ in range(2):
+        before = labpage.figure_digests(scope)
+        previous = shown[-1]["gap"]
+        lat.append(labpage.press(labpage.slider(page, "K"), "ArrowRight", scope))
+        deadline = time.monotonic() + 10
+        while as_float(labpage.readouts(scope))["gap"] == previous and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        shown.append(as_float(labpage.readouts(scope)))
+        assert labpage.figure_digests(scope) != before, "the figure did not change after ArrowRight on K"
+    LAST_EXPLORER["scope"] = scope
+    assert len({r["log_px"] for r in shown}) == 1, f"log p(x) moved with K: {shown}"
+    for r in shown:
+        assert r["gap"] >= 0 and abs(r["elbo"] + r["gap"] - r["log_px"]) <= 1.5e-4, f"ELBO + gap != log p(x): {r}"
+    gaps = [r["gap"] for r in shown]
+    assert gaps[0] > gaps[1] > gaps[2], f"the gap did not shrink as layers were added: {gaps}"
