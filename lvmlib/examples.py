@@ -329,22 +329,24 @@ class LinearGaussian(ContinuousLVM):
 class SigmoidDLVM(ContinuousLVM):
     """z ~ N(0, 1), x | z ~ N(mu(z), Sigma(z)) with x in R^2 and
 
-    mu(z) = sigmoid(A z + c),  Sigma(z) = var_scale * diag(exp(sigmoid(B z + d))).
+    mu(z) = sigmoid(A z + c),  Sigma(z) = var_scale * diag(exp(log_var_range * sigmoid(B z + d))).
 
-    With ``var_scale = 1`` this is exactly the lecture's model; its variances then lie in (1, e) while the means
-    stay inside the unit square, so a smaller ``var_scale`` makes the shape of p(x) visible.
+    With ``var_scale = log_var_range = 1`` this is exactly the lecture's model; its variances then lie in (1, e)
+    while the means stay inside the unit square, so a smaller ``var_scale`` makes the shape of p(x) visible, and a
+    larger ``log_var_range`` lets B and d change a standard deviation by more than the factor sqrt(e).
 
     Parameters
     ----------
     A, B, c, d : arrays of shape (2,) (one latent dimension, two observed dimensions).
     var_scale : positive factor on the variances.
+    log_var_range : finite number >= 0, the span of the log-variances (1: the lecture's model).
     """
 
     d_z = 1
     d_x = 2
     grid = np.linspace(-7.0, 7.0, 701)
 
-    def __init__(self, A, B, c, d, var_scale=1.0):
+    def __init__(self, A, B, c, d, var_scale=1.0, log_var_range=1.0):
         self.A, self.B, self.c, self.d = (
             _checks.as_float_array(v, name, ndim=1) for v, name in ((A, "A"), (B, "B"), (c, "c"), (d, "d"))
         )
@@ -352,12 +354,19 @@ class SigmoidDLVM(ContinuousLVM):
             if v.shape != (2,):
                 raise ValueError(f"{name} must have shape (2,), got {v.shape}.")
         self.var_scale = float(_checks.positive(_checks.finite_scalar(var_scale, "var_scale"), "var_scale"))
+        self.log_var_range = float(_checks.finite_scalar(log_var_range, "log_var_range"))
+        if self.log_var_range < 0:
+            raise ValueError(f"log_var_range must be a finite number >= 0, got {log_var_range}.")
 
     def decode(self, z):
         """Mean and standard deviation of p(x | z), each of shape (..., 2), for z of shape (..., 1)."""
         mu = expit(z * self.A + self.c)
-        sigma = np.sqrt(self.var_scale * np.exp(expit(z * self.B + self.d)))
+        sigma = np.sqrt(self.var_scale * np.exp(self.log_var_range * expit(z * self.B + self.d)))
         return mu, sigma
+
+    def sd_bounds(self):
+        """(smallest, largest) standard deviation any setting of B and d can give (approached as sigmoid -> 0, 1)."""
+        return np.sqrt(self.var_scale), np.sqrt(self.var_scale * np.exp(self.log_var_range))
 
     def log_p_x(self, x):
         """log p(x) by the trapezoid rule over z on ``grid``; shape (n_data,)."""

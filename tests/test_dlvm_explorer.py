@@ -24,16 +24,8 @@ def test_update_is_finite_and_p_x_is_a_density_at_every_slider_extreme(param, wh
     assert 0.999 < s.mass < 1 + 1e-6
 
 
-def test_stretched_model_with_unit_range_is_sigmoid_dlvm():
-    args = dict(A=[4.0, -2.5], B=[2.0, -2.0], c=[0.0, 0.5], d=[-1.0, 0.0])
-    z = np.linspace(-4, 4, 9)[:, None]
-    for a, b in zip(X.StretchedSigmoidDLVM(**args, var_scale=0.01, log_var_range=1.0).decode(z),
-                    SigmoidDLVM(**args, var_scale=0.01).decode(z), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-14)
-
-
 def test_decoder_sd_follows_the_formula_and_spans_its_bounds():
-    m = X.StretchedSigmoidDLVM([1.0, 1.0], [2.0, -1.0], [0.0, 0.0], [0.5, -0.5])
+    m = SigmoidDLVM([1.0, 1.0], [2.0, -1.0], [0.0, 0.0], [0.5, -0.5], X.VAR_SCALE, X.LOG_VAR_RANGE)
     z = np.linspace(-3, 3, 7)[:, None]
     _, sd = m.decode(z)
     expected = np.sqrt(X.VAR_SCALE * np.exp(X.LOG_VAR_RANGE * expit(z * np.array([2.0, -1.0]) + [0.5, -0.5])))
@@ -41,6 +33,8 @@ def test_decoder_sd_follows_the_formula_and_spans_its_bounds():
     lo, hi = m.sd_bounds()
     assert np.all((sd > lo) & (sd < hi))
     assert hi / lo == pytest.approx(np.exp(X.LOG_VAR_RANGE / 2))
+    assert isinstance(X.dlvm_state(**X.DEFAULTS).model, SigmoidDLVM)
+    assert X.dlvm_state(**X.DEFAULTS).model.log_var_range == X.LOG_VAR_RANGE
 
 
 def test_b_and_d_sliders_visibly_change_the_widths():
@@ -103,7 +97,7 @@ def test_same_noise_same_samples_and_a_clear_error_for_a_bad_rng():
     with pytest.raises(ValueError, match=r"noise must be \(z, eps\) with shapes \(n,\) and \(n, 2\)"):
         X.dlvm_state(**X.DEFAULTS, noise=(np.zeros(5), np.zeros((4, 2))))
     with pytest.raises(ValueError, match="log_var_range must be a finite number >= 0"):
-        X.StretchedSigmoidDLVM([0, 0], [0, 0], [0, 0], [0, 0], log_var_range=-1.0)
+        SigmoidDLVM([0, 0], [0, 0], [0, 0], [0, 0], log_var_range=-1.0)
 
 
 def _children(box):

@@ -173,3 +173,31 @@ def test_binary_model_rejects_x_of_the_wrong_width():
     m = E.BinaryLatentModel.random(3, 2, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"x must have shape \(n_data, 2\)"):
         m.log_p_x(np.zeros((4, 3)))
+
+
+def test_sigmoid_dlvm_log_var_range_stretches_the_log_variance():
+    """decode's sd is sqrt(v exp(R sigm(Bz + d))), written out here with scipy's expit; R = 1 is the default."""
+    from scipy.special import expit
+
+    args = dict(A=[4.0, -2.5], B=[2.0, -2.0], c=[0.0, 0.5], d=[-1.0, 0.0])
+    z = np.linspace(-4, 4, 9)[:, None]
+    default = E.SigmoidDLVM(**args, var_scale=0.01)
+    unit = E.SigmoidDLVM(**args, var_scale=0.01, log_var_range=1.0)
+    for a, b in zip(default.decode(z), unit.decode(z), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(default.decode(z)[1], np.sqrt(0.01 * np.exp(expit(z * [2.0, -2.0] + [-1.0, 0.0]))),
+                               rtol=1e-14)
+    stretched = E.SigmoidDLVM(**args, var_scale=0.0025, log_var_range=3.0)
+    np.testing.assert_allclose(stretched.decode(z)[1],
+                               np.sqrt(0.0025 * np.exp(3.0 * expit(z * [2.0, -2.0] + [-1.0, 0.0]))), rtol=1e-14)
+    np.testing.assert_allclose(stretched.sd_bounds(), (0.05, 0.05 * np.exp(1.5)), rtol=1e-14)
+    # log p(x) still integrates the same decoder: against adaptive quadrature in z
+    x = np.array([0.3, 0.6])
+    mu = lambda t: expit(t * np.array([4.0, -2.5]) + [0.0, 0.5])
+    sd = lambda t: np.sqrt(0.0025 * np.exp(3.0 * expit(t * np.array([2.0, -2.0]) + [-1.0, 0.0])))
+    ref = integrate.quad(lambda t: stats.norm.pdf(t) * np.prod(stats.norm.pdf(x, mu(t), sd(t))), -8, 8,
+                         epsabs=0, epsrel=1e-11, limit=200)[0]
+    assert stretched.log_p_x(x[None])[0] == pytest.approx(np.log(ref), abs=1e-8)
+    for bad in (-1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="log_var_range"):
+            E.SigmoidDLVM(**args, log_var_range=bad)

@@ -109,3 +109,24 @@ def test_printed_solutions_run_and_pass(capsys):
         exec(code, namespace)
         (name,) = set(namespace) - before
         assert exercise.check(namespace[name]) is True, exercise.title
+
+
+def test_usual_mistakes_covered_by_the_generic_diagnoses(capsys):
+    """A flipped log-det sign and a summed (not averaged) ELBO are named by the built-in diagnoses; leaving out
+    the |.| is right here, because u . w > -1 keeps 1 + (u . w) tanh' positive (the exercise says so)."""
+    def flipped(z, u, w, b):
+        return -planar_log_det(z, u, w, b)
+
+    assert ch07.capstone.planar_log_det.check(flipped) is False
+    assert "wrong sign" in capsys.readouterr().out
+
+    def summed(eps, mu, log_sigma, layers, log_joint):
+        return flow_elbo(eps, mu, log_sigma, layers, log_joint) * len(eps)
+
+    assert ch07.capstone.flow_elbo.check(summed) is False
+    assert "a sum where a mean belongs" in capsys.readouterr().out
+
+    def without_abs(z, u, w, b):
+        return np.log(1.0 + np.dot(u, w) / np.cosh(z @ w + b) ** 2)
+
+    assert ch07.capstone.planar_log_det.check(without_abs) is True

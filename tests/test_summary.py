@@ -12,6 +12,11 @@ SUMMARY = ROOT / "docs" / "summary.md"
 LINK = re.compile(r"\]\(\.\./notebooks/([0-9]{2}_[a-z0-9_]+\.ipynb)(?:#([^)]+))?\)")
 
 
+def slugify(heading):
+    """The anchor the website gives a heading: MyST drops inline math, then slugifies like GitHub."""
+    return github_slugify(re.sub(r"\$[^$]*\$", "", heading.strip()))
+
+
 def sections(nb):
     """{slug: code sources under that heading, up to the next heading of the same or a higher level}."""
     out, stack = {}, []
@@ -22,7 +27,7 @@ def sections(nb):
                 if m:
                     level = len(m.group(1))
                     stack = [(lv, s) for lv, s in stack if lv < level]
-                    slug = github_slugify(m.group(2).strip())
+                    slug = slugify(m.group(2))
                     out.setdefault(slug, [])
                     stack.append((level, slug))
         elif cell.cell_type == "code":

@@ -90,7 +90,8 @@ def readme_body():
     text = text.split("\n", 1)[1] if text.startswith("# ") else text
     text = text.replace("](notebooks/", "](").replace('src="docs/figures/', 'src="_static/figures/')
     text = re.sub(r"\]\((docs/)?summary\.md\)", "](summary.md)", text)
-    return text
+    # Links to repository files that are not pages of the site (LICENSE, data/README.md ...) keep their text only.
+    return re.sub(r"\[([^\]]+)\]\((?!https?://|#|summary\.md|[0-9]{2}_[a-z0-9_]+\.ipynb)[^)]+\)", r"\1", text)
 
 
 def stage(staging):
@@ -111,6 +112,9 @@ def stage(staging):
     for path in chapters:
         nb = nbformat.read(path, as_version=4)
         pictures += staticize(nb)
+        for cell in nb.cells:  # pictures the chapters show from docs/figures live in the site's _static/figures
+            if cell.cell_type == "markdown":
+                cell.source = cell.source.replace("../docs/figures/", "_static/figures/")
         nbformat.write(nb, staging / path.name)
     return chapters, pictures
 

@@ -81,6 +81,14 @@ def _free_bits_total(kl_units, lam):
     return float(max(np.asarray(kl_units).mean(0).sum(), lam))
 
 
+def _free_bits_summed_over_points(kl_units, lam):
+    return float(np.maximum(np.asarray(kl_units).sum(0), lam).sum())
+
+
+def _free_bits_min(kl_units, lam):
+    return float(np.minimum(np.asarray(kl_units).mean(0), lam).sum())
+
+
 def _layer_elementwise(z, u, w, b):
     z = np.asarray(z, dtype=float)
     return z + u * np.tanh(z * w + b)
@@ -112,6 +120,29 @@ def _log_q_plus(eps, mu, log_sigma, layers):
 @torch.no_grad()
 def _log_q_base_only(eps, mu, log_sigma, layers):
     return flows.log_standard_normal(torch.as_tensor(np.asarray(eps, dtype=float))).numpy()
+
+
+def _log_q_without_base(eps, mu, log_sigma, layers):
+    return -_log_det_sum(eps, mu, log_sigma, layers)
+
+
+def _log_q_without_log_sigma(eps, mu, log_sigma, layers):
+    return _ref_flow_log_q(eps, mu, log_sigma, layers) + np.sum(log_sigma)
+
+
+def _log_q_log_det_at_output(eps, mu, log_sigma, layers):
+    eps = np.asarray(eps, dtype=float)
+    z, total = mu + np.exp(log_sigma) * eps, np.sum(log_sigma)
+    for u, w, b in layers:
+        z = z + np.tanh(z @ w + b)[:, None] * u
+        total = total + np.log(np.abs(1 + np.dot(u, w) * (1 - np.tanh(z @ w + b) ** 2)))
+    return -0.5 * (np.log(2 * np.pi) + eps**2).sum(-1) - total
+
+
+@torch.no_grad()
+def _elbo_plus_log_q(eps, mu, log_sigma, layers, log_joint):
+    z, _ = _flow_of(layers, mu, log_sigma)(torch.as_tensor(np.asarray(eps, dtype=float)))
+    return float(np.mean(np.asarray(log_joint(z.numpy())) + _ref_flow_log_q(eps, mu, log_sigma, layers)))
 
 
 @torch.no_grad()
@@ -161,7 +192,7 @@ ex1 = Exercise(
            Case((_KL[:, :1] * 0.0, 0.25), "one fully collapsed unit: its rate is lambda itself"),
            Case((_KL, 0.0), "lambda = 0: the plain rate, sum_j mean_n KL_nj")],
     hints=["Average each latent unit's KL over the data points first, then compare with lambda.",
-           "rate = sum_j max(lambda, (1/N) sum_n KL_nj): the floor acts on each unit's batch average.",
+           "rate = sum_j max(lambda, (1/n) sum_i KL_ij): the floor acts on each unit's batch average.",
            "np.maximum(kl_units.mean(axis=0), lam).sum()"],
     solution="def free_bits_rate(kl_units, lam):\n    return np.maximum(kl_units.mean(axis=0), lam).sum()",
     explanation="Free bits (Kingma et al. 2016) stop paying for a unit's KL below lambda nats: the gradient of\n"
@@ -172,7 +203,13 @@ ex1 = Exercise(
                       "over the batch: points whose KL is small still count at their true value in the average."),
               Mistake("floored the total", _free_bits_total,
                       "You floored the total rate summed over units. The floor is per latent unit: a unit at "
-                      "KL ~0 must be lifted to lambda even when the other units carry plenty of nats.")],
+                      "KL ~0 must be lifted to lambda even when the other units carry plenty of nats."),
+              Mistake("summed over points", _free_bits_summed_over_points,
+                      "You summed each unit's KL over the data points. The floor compares lambda with the batch "
+                      "average of each unit's KL (divide by the number of points before comparing)."),
+              Mistake("min for max", _free_bits_min,
+                      "You capped each unit's KL at lambda (a minimum). Free bits do the opposite: a unit is "
+                      "charged at least lambda, and its full KL above it.")],
 )
 
 ex_layer = Exercise(
@@ -203,7 +240,9 @@ ex_log_det = Exercise(
            "np.log(np.abs(1 + (u @ w) * (1 - np.tanh(z @ w + b) ** 2)))"],
     solution="def planar_log_det(z, u, w, b):\n    return np.log(np.abs(1 + (u @ w) * (1 - np.tanh(z @ w + b) ** 2)))",
     explanation="dz'/dz = I + u tanh'(w . z + b) w^T. By the matrix determinant lemma det(I + a c^T) = 1 + c^T a,\n"
-                "so log|det| = log|1 + (u . w) tanh'(w . z + b)|: O(d) work instead of O(d^3).",
+                "so log|det| = log|1 + (u . w) tanh'(w . z + b)|: O(d) work instead of O(d^3). Here u . w > -1\n"
+                "and 0 < tanh' <= 1, so 1 + (u . w) tanh' > 0 and the |.| changes nothing; for unconstrained u it\n"
+                "can be negative (the layer is then not invertible) and the |.| is needed.",
     mistakes=[Mistake("tanh for tanh'", _log_det_with_tanh,
                       "You used tanh(w . z + b) where the derivative tanh' = 1 - tanh^2 belongs: the Jacobian "
                       "differentiates the layer, so it carries the slope of the step, not its height."),
@@ -234,7 +273,16 @@ ex_log_q = Exercise(
                       "density, so log q = log N(eps) - sum_k log|det J_k|."),
               Mistake("base density only", _log_q_base_only,
                       "You returned log N(eps), the density of the noise before the layers; the layers change the "
-                      "density, and each contributes -log|det J_k|.")],
+                      "density, and each contributes -log|det J_k|."),
+              Mistake("no base density", _log_q_without_base,
+                      "Your log q holds only the log-determinants: the density of the noise itself, "
+                      "log N(eps; 0, I), is missing. The layers reshape that density; they do not replace it."),
+              Mistake("log sigma missing", _log_q_without_log_sigma,
+                      "The first layer, z_0 = mu + sigma * eps, is a flow layer too: its log-determinant "
+                      "sum_j log sigma_j is missing from what you subtract."),
+              Mistake("log-det at the output", _log_q_log_det_at_output,
+                      "You evaluated each layer's log-determinant at the point it produces. J_k is the Jacobian "
+                      "at the layer's input z_{k-1}: take the log-det before moving z.")],
 )
 
 ex_elbo = Exercise(
@@ -256,6 +304,9 @@ ex_elbo = Exercise(
     mistakes=[Mistake("no log q", _elbo_without_log_q,
                       "You averaged log p(x, z) alone. Without -log q(z) the objective rewards piling all of q on "
                       "the posterior's mode: the entropy term is what keeps q spread out."),
+              Mistake("+ log q", _elbo_plus_log_q,
+                      "You added log q(z). The ELBO is E_q[log p(x, z) - log q(z)]: log q enters with a minus "
+                      "sign (it is minus the entropy)."),
               Mistake("base density for q", _elbo_base_density,
                       "You subtracted log N(eps), the noise's density, instead of log q(z_K): the layers' "
                       "log-determinants are missing.")],
@@ -266,5 +317,6 @@ capstone = Capstone(
     [("planar_layer", ex_layer), ("planar_log_det", ex_log_det), ("flow_log_q", ex_log_q), ("flow_elbo", ex_elbo)],
     intro="You build the flow of section 1 in numpy: one planar layer, its log-determinant, the density of a stack\n"
           "of layers by the change of variables, and the Monte Carlo ELBO. At the end your functions evaluate the\n"
-          "flow fitted in this chapter, and its ELBO lands on lvmlib's.",
+          "flow fitted in this chapter, and its Monte Carlo ELBO lands within a few standard errors of lvmlib's\n"
+          "exact (quadrature) value.",
 )

@@ -21,7 +21,6 @@ the mass outside it).
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from lvmlib.distributions import log_normal
 from lvmlib.examples import SigmoidDLVM
@@ -34,29 +33,6 @@ VAR_SCALE = 0.0025      # smallest variance: sd >= 0.05
 LOG_VAR_RANGE = 3.0     # largest variance VAR_SCALE * e^3: sd <= 0.05 * e^1.5 ~ 0.224
 N_SAMPLES = 400
 GRID_SIZE = 100
-
-
-class StretchedSigmoidDLVM(SigmoidDLVM):
-    """SigmoidDLVM whose log-variance spans ``log_var_range`` nats instead of 1:
-
-    sd(z)^2 = var_scale * exp(log_var_range * sigm(B z + d)); log_var_range = 1 is SigmoidDLVM itself.
-    """
-
-    def __init__(self, A, B, c, d, var_scale=VAR_SCALE, log_var_range=LOG_VAR_RANGE):
-        super().__init__(A, B, c, d, var_scale)
-        if not np.isfinite(log_var_range) or log_var_range < 0:
-            raise ValueError(f"log_var_range must be a finite number >= 0, got {log_var_range}.")
-        self.log_var_range = float(log_var_range)
-
-    def decode(self, z):
-        """Mean and standard deviation of p(x | z), each of shape (..., 2), for z of shape (..., 1)."""
-        mu = expit(z * self.A + self.c)
-        sd = np.sqrt(self.var_scale * np.exp(self.log_var_range * expit(z * self.B + self.d)))
-        return mu, sd
-
-    def sd_bounds(self):
-        """(smallest, largest) standard deviation any setting of B and d can give."""
-        return np.sqrt(self.var_scale), np.sqrt(self.var_scale * np.exp(self.log_var_range))
 
 
 def plot_box(var_scale=VAR_SCALE, log_var_range=LOG_VAR_RANGE):
@@ -77,7 +53,7 @@ def draw_noise(rng, n_samples=N_SAMPLES):
 class DLVMState:
     """Everything the explorer shows for one setting of the sliders."""
 
-    model: StretchedSigmoidDLVM
+    model: SigmoidDLVM
     z: np.ndarray            # (n_samples,) latent draws
     x: np.ndarray            # (n_samples, 2) observations, x = mu(z) + sd(z) * eps
     grid: np.ndarray         # (grid_size,) coordinates of the density image, both axes
@@ -118,7 +94,7 @@ def dlvm_state(a1, a2, b1, b2, c1, c2, d1, d2, noise=None, var_scale=VAR_SCALE, 
 
     noise : (z, eps) from :func:`draw_noise`; None draws it from ``np.random.default_rng(0)``.
     """
-    model = StretchedSigmoidDLVM([a1, a2], [b1, b2], [c1, c2], [d1, d2], var_scale, log_var_range)
+    model = SigmoidDLVM([a1, a2], [b1, b2], [c1, c2], [d1, d2], var_scale, log_var_range)
     z, eps = draw_noise(np.random.default_rng(0)) if noise is None else (np.asarray(a, float) for a in noise)
     if z.ndim != 1 or eps.shape != (len(z), 2):
         raise ValueError(f"noise must be (z, eps) with shapes (n,) and (n, 2), as draw_noise returns; got {z.shape} "

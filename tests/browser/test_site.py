@@ -1,13 +1,13 @@
 """The course's website (`make site`): built offline from the stored notebooks, every page opened in Chromium.
 
 Each page must show its math rendered by the vendored MathJax (no raw `$` left outside code), load every image,
-request nothing it does not ship, and log no console error; the search page must find a chapter.
+request nothing it does not ship, and log no console error; the search page must find a chapter. It shares the
+browser suite's Chromium (one Playwright session per test run).
 """
 
 import functools
 import http.server
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-extensions", "--disable-dev-shm-usage"]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -29,8 +27,11 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site") / "html"
-    subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(out)], check=True,
-                   capture_output=True)
+    build = subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py"), "--out", str(out)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-3000:]
+    broken = [line for line in build.stderr.splitlines() if "xref_missing" in line or "not found in doc" in line]
+    assert not broken, "links that point nowhere in the site:\n" + "\n".join(broken)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield out, f"http://127.0.0.1:{server.server_address[1]}"
@@ -38,16 +39,16 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("Debian's `chromium` is not on PATH (apt-get install chromium); the site test needs a browser.")
-    from playwright.sync_api import sync_playwright
+def browser(browser_context):
+    """Pages at a laptop's 1280 px from the browser suite's Chromium (see conftest.py)."""
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, headless=True, args=ARGS)
-        yield b
-        b.close()
+    class Pages:
+        def new_page(self, viewport=None):
+            page = browser_context.new_page()
+            page.set_viewport_size(viewport or {"width": 1280, "height": 900})
+            return page
+
+    return Pages()
 
 
 def test_the_build_has_every_chapter_the_summary_and_no_external_reference(site):
