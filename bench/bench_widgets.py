@@ -109,9 +109,12 @@ def run():
     return rows
 
 
-def browser_latency():
-    """Key-press-to-redrawn-figure times recorded by the browser tests (tests/browser), if they ran."""
-    path = WORK / "browser_latency.json"
+def browser_latency(path=None):
+    """Key-press-to-redrawn-figure times recorded by the browser tests (tests/browser), if they ran.
+
+    ``path`` defaults to bench/_work/browser_latency.json (written by the browser suite in this checkout).
+    """
+    path = WORK / "browser_latency.json" if path is None else path
     if not path.is_file():
         return None
     data = json.loads(path.read_text())
@@ -121,5 +124,6 @@ def browser_latency():
         rows.append({"explorer": name, "n": len(values), "median_ms": float(np.median(values)),
                      "p95_ms": float(np.percentile(values, 95))})
         all_ms += values
-    return {"recorded": data.get("recorded", "?"), "rows": rows,
-            "median_ms": float(np.median(all_ms)) if all_ms else float("nan"), "n": len(all_ms)}
+    return {"recorded": data.get("recorded", "?"), "rows": rows, "load": data.get("load"), "path": str(path),
+            "median_ms": float(np.median(all_ms)) if all_ms else float("nan"),
+            "p95_ms": float(np.percentile(all_ms, 95)) if all_ms else float("nan"), "n": len(all_ms)}

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from lvmlib.made import MADE
-from lvmlib.vae import LOG_2PI, one_cpu_thread
+from lvmlib.vae import LOG_2PI, uses_threads
 
 
 def _check_size(value, name, minimum=1):
@@ -246,7 +246,7 @@ def _float64_copy(flow):
     return copy.deepcopy(flow).double()
 
 
-@one_cpu_thread
+@uses_threads
 def fit_flow_1d(flow, log_joint, generator, n_steps=2000, n_samples=256, lr=0.01, n_anneal=0, lr_final=None,
                 progress=True, desc="fitting the flow"):
     """Maximize the reparameterized Monte Carlo ELBO of a 1-D flow q by Adam; returns the -ELBO history.
@@ -288,7 +288,7 @@ def log_joint_vae(model, x):
     return log_joint
 
 
-@one_cpu_thread
+@uses_threads
 def refine_flow_q(model, x, n_layers, generator, n_steps=300, lr=0.02, n_samples=8, d_hidden=16, progress=True):
     """Per-point q_i(z) for a fixed VAE decoder: the encoder's diagonal Gaussian, then ``n_layers`` IAF layers.
 

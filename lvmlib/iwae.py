@@ -56,7 +56,7 @@ def warmup(n_epochs_warmup):
     return lambda epoch: min(1.0, epoch / n_epochs_warmup)
 
 
-@vae.one_cpu_thread
+@vae.uses_threads
 def train(model, x, n_epochs, generator, objective, batch_size=100, lr=1e-3, progress=True, desc="training"):
     """Minimize ``objective(model, xb, generator, epoch)`` by Adam over minibatches; returns the mean loss per epoch."""
     x = model.as_x(x)
@@ -78,7 +78,7 @@ def train(model, x, n_epochs, generator, objective, batch_size=100, lr=1e-3, pro
     return np.array(history)
 
 
-@vae.one_cpu_thread
+@vae.uses_threads
 def gradient_snr(model, x, k, n_reps, generator):
     """Signal-to-noise ratio |E g| / sd(g) of each parameter's gradient of -L_k (Rainforth et al. 2018).
 

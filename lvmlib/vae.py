@@ -12,6 +12,7 @@ Randomness is passed in as a ``torch.Generator`` (see :func:`make_generator`); n
 
 import functools
 import math
+import os
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -22,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from lvmlib import _checks
+from lvmlib import _checks, _threads
 
 LOG_2PI = math.log(2 * math.pi)
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -31,31 +32,45 @@ LIKELIHOODS = ("bernoulli", "gaussian")
 # ---------------------------------------------------------------------------------------------------------------
 # device, generators, data
 # ---------------------------------------------------------------------------------------------------------------
-def select_device():
-    """The fastest device present: CUDA, then Apple's MPS, else the CPU."""
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+DEVICES = ("cpu", "cuda", "mps")
+
+
+def select_device(device=None):
+    """The device for the course's models: ``device``, else ``LVMLIB_DEVICE`` (cpu, cuda or mps), else the CPU.
+
+    The CPU is the default because the course's networks are tiny: copying them to a GPU costs more than it saves.
+    Ask for a faster device by name; one that is not present raises a ValueError saying what to use instead.
+    """
+    where = "device"
+    if device is None:
+        device, where = os.environ.get("LVMLIB_DEVICE", "").strip().lower() or "cpu", "LVMLIB_DEVICE"
+    if isinstance(device, torch.device):
+        device = device.type if device.index is None else str(device)
+    if not isinstance(device, str) or device.split(":")[0] not in DEVICES:
+        raise ValueError(f"{where} must be one of {', '.join(DEVICES)}, got {device!r}.")
+    kind = device.split(":")[0]
+    present = {"cpu": True, "cuda": torch.cuda.is_available(),
+               "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    if not present[kind]:
+        raise ValueError(f"{where} asks for {device!r}, which this machine does not have; "
+                         f"available: {', '.join(k for k in DEVICES if present[k])} (unset it to use the CPU).")
+    return torch.device(device)
+
+
+uses_threads = _threads.uses_threads  # decorator: the call runs on LVMLIB_THREADS / the offered cores, or threads=
 
 
 def one_cpu_thread(function):
-    """Run ``function`` with one CPU thread for torch, restoring the caller's thread count afterwards.
+    """Run ``function`` with exactly one CPU thread for torch and BLAS, restoring the caller's settings afterwards.
 
-    The course's networks are small (matrices of a few hundred rows), so threads gain little on a quiet CPU and
-    lose enormously on a busy one: on a shared 2-core machine, training ran at ~360 images/s with 2 threads and
-    ~130,000 images/s with 1, because every small kernel waited for a descheduled second thread.
+    lvmlib's own training and evaluation no longer pin one thread (see :func:`uses_threads`); this stays for code
+    that wants a fixed single thread, e.g. to compare the last digits of two training loops.
     """
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        n_threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with _threads.limit(1):
             return function(*args, **kwargs)
-        finally:
-            torch.set_num_threads(n_threads)
 
     return wrapper
 
@@ -235,7 +250,8 @@ class VAE(nn.Module):
         if not isinstance(config, VAEConfig):
             raise ValueError(f"config must be a VAEConfig, got {type(config).__name__}.")
         if generator is None:  # the documented default: seed 0, never torch's global generator
-            generator, device = torch.Generator().manual_seed(0), device if device is not None else select_device()
+            generator = torch.Generator().manual_seed(0)
+            device = _check_device(device) if device is not None else select_device()
         _check_generator(generator)
         self.config = config
         with torch.random.fork_rng(devices=[]):
@@ -315,6 +331,7 @@ class VAE(nn.Module):
         return self.log_p_x_given_z(x, z) + log_p_z - log_normal_diag(z, mu, log_var)
 
     @torch.no_grad()
+    @uses_threads
     def iwae_bound(self, x, k, generator, chunk=1000, batch_size=100):
         """The importance-weighted bound L_k = E[log (1/k) sum_i w_i], one draw per data point: (n_data,) numpy.
 
@@ -330,12 +347,13 @@ class VAE(nn.Module):
         out = []
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size]
-            parts = [torch.logsumexp(self.log_weights(xb, min(chunk, k - s), generator), dim=0)
+            parts = [torch.logsumexp(_log_weights_blocked(self, xb, min(chunk, k - s), generator), dim=0)
                      for s in range(0, k, chunk)]
             out.append(torch.logsumexp(torch.stack(parts), dim=0) - math.log(k))
         return torch.cat(out).cpu().double().numpy()
 
     @torch.no_grad()
+    @uses_threads
     def elbo(self, x, generator, n_samples=100):
         """ELBO per data point (numpy, (n_data,)), its expectation estimated with ``n_samples`` draws."""
         x = self.as_x(x)
@@ -401,7 +419,7 @@ def rate_distortion(model, x, generator, n_samples=10):
 # ---------------------------------------------------------------------------------------------------------------
 # training
 # ---------------------------------------------------------------------------------------------------------------
-@one_cpu_thread
+@uses_threads
 def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="adam", x_valid=None,
           progress=True, desc="training"):
     """Minimize the average negative ELBO by minibatch stochastic gradients (one reparameterized sample).
@@ -471,7 +489,7 @@ def tile_images(images, image_shape, n_cols, pad=1):
 # ---------------------------------------------------------------------------------------------------------------
 # amortization gap: one q per data point, refined from the encoder's output
 # ---------------------------------------------------------------------------------------------------------------
-@one_cpu_thread
+@uses_threads
 def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=True):
     """Per-point q(z) = N(mu_i, diag exp(log_var_i)) started at the encoder's output, then optimized.
 
@@ -559,7 +577,7 @@ def load_checkpoint(path, device=None, sha256=None):
     flipped byte would load silently); then the keys ("config", "state_dict"), the config, and that every weight
     is finite. Each failure raises a ValueError that names the file and what is wrong.
     """
-    device = torch.device(device) if device is not None else select_device()
+    device = _check_device(device) if device is not None else select_device()
     blob = _read_checkpoint(path, device, sha256)
     try:
         model = VAE(VAEConfig(**blob["config"]), device=device)
@@ -641,7 +659,7 @@ class LinearVAE(nn.Module):
             history.append(-loss.item())
             return loss
 
-        one_cpu_thread(opt.step)(closure)  # (D, D) products: ~15x faster than 2 threads on a busy 2-core CPU
+        uses_threads(opt.step)(closure)  # the offered cores (one when other work fills the machine)
         state = opt.state[next(iter(self.parameters()))]
         if state["n_iter"] >= max_iter or state["func_evals"] >= opt.defaults["max_eval"]:
             warnings.warn(f"LinearVAE.fit stopped after max_iter = {max_iter} iterations without converging; "
@@ -674,6 +692,35 @@ class LinearVAE(nn.Module):
 # input checks for the public entry points (torch tensors or numpy arrays in; errors name the parameter)
 # ---------------------------------------------------------------------------------------------------------------
 MAX_SAMPLES = 10**6  # k, n_samples, n, batch sizes: larger counts are refused at once rather than run for hours
+
+
+def _log_weights_blocked(model, x, k, generator, rows=2000):
+    """``model.log_weights`` (k, n_data) without gradients, the decoder run on blocks of about ``rows`` rows.
+
+    The same draws as ``model.log_weights``; blocks of ~2,000 rows keep the (rows, d_x) logits in cache. For a
+    Bernoulli :class:`Decoder` the output layer's bias rides in the matrix product (h is extended by a column of
+    ones), and sum_j x_j l_j is computed as [h, 1] . [W_2^T x, b_2 . x] (a (d_hidden + 1,) product per row instead
+    of d_x), so little is left besides the decoder's matrix products, one tanh per hidden unit and one softplus per
+    pixel. Other decoders (e.g. made.ARVAE's) evaluate ``model.log_p_x_given_z`` block by block.
+    """
+    mu, log_var = model.encoder(x)
+    z = reparameterize(mu, log_var, k, generator)
+    log_p_z_minus_q = -0.5 * (LOG_2PI + z**2).sum(dim=-1) - log_normal_diag(z, mu, log_var)
+    n = x.shape[0]
+    per_block = max(1, rows // n)
+    if not (isinstance(model.decoder, Decoder) and model.config.likelihood == "bernoulli"):
+        return torch.cat([model.log_p_x_given_z(x, zb) for zb in z.split(per_block)]) + log_p_z_minus_q
+    first, last = model.decoder.net[0], model.decoder.net[2]
+    w_out = torch.cat([last.weight.T, last.bias[None]])  # (d_hidden + 1, d_x)
+    v = torch.cat([x @ last.weight, (x @ last.bias)[:, None]], dim=1)  # (n, d_hidden + 1)
+    h = torch.ones(per_block * n, first.weight.shape[0] + 1, dtype=z.dtype, device=z.device)
+    out = []
+    for zb in z.split(per_block):
+        m = zb.shape[0] * n
+        torch.tanh(torch.addmm(first.bias, zb.reshape(m, -1), first.weight.T), out=h[:m, :-1])
+        xl = (h[:m].view(zb.shape[0], n, -1) * v).sum(dim=-1)
+        out.append(xl - F.softplus(h[:m] @ w_out).sum(dim=-1).view(zb.shape[0], n))
+    return torch.cat(out) + log_p_z_minus_q
 
 
 def _as_float_tensor(value, name):
