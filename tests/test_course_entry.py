@@ -60,6 +60,8 @@ def test_lab_command_is_local_with_allow_root_only_as_root():
     cmd = course.lab_command(Path("py"), Path("/r"), is_root=False)
     assert "--ip=127.0.0.1" in cmd and "--allow-root" not in cmd
     assert course.lab_command(Path("py"), Path("/r"), is_root=True)[-1] == "--allow-root"
+    opened = Path(cmd[5])  # the first chapter, as an absolute path: JupyterLab resolves it from the working dir
+    assert opened.is_absolute() and opened == Path("/r/notebooks/00_start_here.ipynb")
 
 
 def test_news_popups_are_off_in_the_course_environment_only():

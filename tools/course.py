@@ -92,8 +92,9 @@ def lab_settings_file(venv):
 
 def lab_command(python, root, is_root):
     """The JupyterLab command line: localhost only, a token, the course's folder, ``--allow-root`` as root."""
-    cmd = [str(python), "-m", "jupyterlab", "--ip=127.0.0.1", f"--ServerApp.root_dir={Path(root) / 'notebooks'}",
-           "00_start_here.ipynb"]
+    notebooks = Path(root) / "notebooks"  # the file to open is resolved from the working directory: give it whole
+    cmd = [str(python), "-m", "jupyterlab", "--ip=127.0.0.1", f"--ServerApp.root_dir={notebooks}",
+           str(notebooks / "00_start_here.ipynb")]
     return cmd + (["--allow-root"] if is_root else [])
 
 
