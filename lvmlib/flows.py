@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from lvmlib.made import MADE
-from lvmlib.vae import LOG_2PI, uses_threads
+from lvmlib.vae import LOG_2PI, adam_with_decoder_fixed, uses_threads
 
 
 def _check_size(value, name, minimum=1):
@@ -302,22 +302,14 @@ def refine_flow_q(model, x, n_layers, generator, n_steps=300, lr=0.02, n_samples
         mu, log_var = model.encoder(x)
     flow = iaf_flow(n_layers, model.config.d_z, mu, 0.5 * log_var, d_hidden, generator)
     log_joint = log_joint_vae(model, x)
-    opt = torch.optim.Adam(flow.parameters(), lr=lr)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    history = []
-    try:
-        for _ in tqdm(range(_check_size(n_steps, "n_steps")), desc=f"refining q ({n_layers} IAF layers)",
-                      disable=not progress, leave=False):
-            z, log_q = flow.rsample((n_samples, x.shape[0]), generator)
-            loss = (log_q - log_joint(z)).mean(0).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            history.append(loss.item() / x.shape[0])
-    finally:
-        for p in model.parameters():
-            p.requires_grad_(True)
+
+    def negative_elbo():
+        z, log_q = flow.rsample((n_samples, x.shape[0]), generator)
+        return (log_q - log_joint(z)).mean(0).sum()
+
+    history = adam_with_decoder_fixed(model, list(flow.parameters()), negative_elbo,
+                                      _check_size(n_steps, "n_steps"), lr, x.shape[0],
+                                      f"refining q ({n_layers} IAF layers)", progress)
     return flow, np.array(history)
 
 

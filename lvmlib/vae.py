@@ -510,22 +510,38 @@ def refine_q(model, x, generator, n_steps=200, lr=0.05, n_samples=8, progress=Tr
         mu0, log_var0 = model.encoder(x)
     mu = mu0.clone().requires_grad_(True)
     log_var = log_var0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([mu, log_var], lr=lr)
+
+    def negative_elbo():
+        z = reparameterize(mu, log_var, n_samples, generator)
+        return (kl_normal_std(mu, log_var) - model.log_p_x_given_z(x, z).mean(dim=0)).sum()
+
+    history = adam_with_decoder_fixed(model, [mu, log_var], negative_elbo, int(n_steps), lr, x.shape[0],
+                                      "refining q per point", progress)
+    return mu.detach(), log_var.detach(), history
+
+
+def adam_with_decoder_fixed(model, params, loss_fn, n_steps, lr, n_points, desc, progress):
+    """``n_steps`` Adam steps on ``loss_fn()`` (a -ELBO summed over ``n_points``) over ``params`` only: the
+    model's own weights are frozen meanwhile and unfrozen afterwards, also after an exception.
+
+    Shared by the per-point refinements of q (a Gaussian here, a flow in :mod:`lvmlib.flows`).
+    Returns the list of mean -ELBO per point after each step.
+    """
+    opt = torch.optim.Adam(params, lr=lr)
     for p in model.parameters():
         p.requires_grad_(False)
     history = []
     try:
-        for _ in tqdm(range(int(n_steps)), desc="refining q per point", disable=not progress, leave=False):
-            z = reparameterize(mu, log_var, n_samples, generator)
-            loss = (kl_normal_std(mu, log_var) - model.log_p_x_given_z(x, z).mean(dim=0)).sum()
+        for _ in tqdm(range(n_steps), desc=desc, disable=not progress, leave=False):
+            loss = loss_fn()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            history.append(loss.item() / x.shape[0])
+            history.append(loss.item() / n_points)
     finally:
         for p in model.parameters():
             p.requires_grad_(True)
-    return mu.detach(), log_var.detach(), history
+    return history
 
 
 @torch.no_grad()
