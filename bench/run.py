@@ -196,8 +196,9 @@ def vae_md(r, targets):
               f"{r['plain_median_images_per_s']:,.0f} | {r['plain1_median_images_per_s']:,.0f} |", "",
               f"Threads lvmlib's default picked, epoch by epoch: {r['lvmlib_threads']} (of {r['cpu_count']} cores). "
               f"Load during training: {_load_pair(r['load_train'])}.", "",
-              f"Throughput ratio lvmlib / plain loop, each at its default thread count (best epochs): "
-              f"**{r['ratio']:.2f}**; against the plain loop on one thread: "
+              f"Throughput ratio lvmlib / plain loop, each at its default thread count (median over the "
+              f"{r['rounds']} rounds of the paired epochs' ratio): **{r['ratio']:.2f}** (best epochs: "
+              f"{r['ratio_best']:.2f}); against the plain loop on one thread (best epochs): "
               f"{r['lvmlib_images_per_s'] / r['plain1_images_per_s']:.2f}.", "",
               f"| L_k, k = {r['is_k']:,}, {r['is_n']:,} images, {r['is_threads']} thread(s) | seconds (best of "
               f"{bench_vae.IS_ROUNDS}) |", "|---|---:|",

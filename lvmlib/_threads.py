@@ -44,19 +44,42 @@ def _parse(value, where):
     return n
 
 
+def _own_running():
+    """Threads of this process that are runnable now ('R' in /proc/self/task/*/stat), at least 1 (the caller).
+
+    torch's OpenMP threads keep spinning (runnable) for a while after each operation; they are this program's own
+    work, not other programs', so :func:`busy_cores` must not count them. Returns None where /proc is missing.
+    """
+    count = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat") as f:
+                count += f.read().rsplit(")", 1)[1].split()[0] == "R"
+        except (OSError, IndexError):
+            continue  # the thread ended meanwhile
+    return max(1, count)
+
+
 def busy_cores(n_samples=5, interval_s=0.002):
-    """Cores other programs keep busy now: runnable tasks in /proc/loadavg, minus this caller (median of samples).
+    """Cores other programs keep busy now: runnable tasks in /proc/loadavg minus this process's own runnable
+    threads (the caller and torch's spinning OpenMP team), the median of ``n_samples`` readings.
 
     Returns 0 where /proc/loadavg does not exist (macOS, Windows): there every core counts as offered.
     """
     counts = []
     for i in range(n_samples):
         try:
+            own_before = _own_running()
             with open("/proc/loadavg") as f:
                 running = int(f.read().split()[3].split("/")[0])
+            own = max(own_before or 1, _own_running() or 1)  # this process's threads, read around the system's count
         except (OSError, ValueError, IndexError):
             return 0
-        counts.append(max(0, running - 1))
+        counts.append(max(0, running - own))
         if i + 1 < n_samples:
             time.sleep(interval_s)
     return int(statistics.median(counts))

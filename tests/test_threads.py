@@ -105,6 +105,33 @@ def test_busy_cores_reads_the_run_queue():
     assert isinstance(busy, int) and busy >= 0
 
 
+def test_busy_cores_does_not_count_this_process(monkeypatch):
+    """torch's own spinning OpenMP threads are runnable after each operation: they are not other programs' work.
+
+    Before this was counted, the default picked 1 thread of 2 on an idle machine right after any torch call, and
+    lvmlib.vae.train ran at 0.83 of a plain loop (bench/RESULTS.md).
+    """
+    import io
+
+    real_open = open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/loadavg":
+            return io.StringIO("0.50 0.40 0.30 3/120 4242\n")  # 3 runnable tasks on the machine
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(_threads, "open", fake_open, raising=False)
+    monkeypatch.setattr(_threads, "_own_running", lambda: 3)  # all three are this process's threads
+    assert _threads.busy_cores(n_samples=1) == 0
+    monkeypatch.setattr(_threads, "_own_running", lambda: 1)  # only the caller: two tasks are other work
+    assert _threads.busy_cores(n_samples=1) == 2
+
+
+def test_own_running_counts_at_least_the_caller():
+    own = _threads._own_running()
+    assert own is None or own >= 1
+
+
 @pytest.mark.parametrize("value, error, message", [
     (0, ValueError, "threads must be a whole number of threads between 1 and 1024, got 0"),
     (2.5, ValueError, "threads must be a whole number of threads between 1 and 1024, got 2.5"),
