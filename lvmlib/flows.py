@@ -314,6 +314,7 @@ def refine_flow_q(model, x, n_layers, generator, n_steps=300, lr=0.02, n_samples
 
 
 @torch.no_grad()
+@uses_threads
 def flow_log_weights(model, x, flow, n_samples, generator, chunk=500):
     """log w = log p(x, z) - log q_i(z) for z ~ q_i (a per-point flow): tensor (n_samples, n_data), in chunks."""
     x = model.as_x(x)

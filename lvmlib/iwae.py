@@ -115,6 +115,7 @@ def median_snr_with_se(grads, rng, n_boot=200):
 # evaluation and checkpoints
 # ---------------------------------------------------------------------------------------------------------------
 @torch.no_grad()
+@vae.uses_threads
 def evaluate(model, x, generator, k=5000, n_elbo=100):
     """Per-point test numbers (float64 tensors (n_data,)): L_k, the ELBO (``n_elbo`` draws, Monte Carlo KL),
     and for an ARVAE the rate (closed-form KL) and distortion. Returns a dict."""

@@ -85,6 +85,39 @@ def test_iwae_bound_is_non_decreasing_in_k_on_average(digits):
     assert abs(model.elbo(x_test, g, n_samples=200).mean() - bounds[0]) < 0.03
 
 
+@pytest.mark.parametrize("d_x, n, k, scale", [(784, 30, 40, 1.0), (784, 30, 40, 8.0), (131, 7, 33, 3.0),
+                                              (1, 4, 5, 1.0)])
+def test_fast_bernoulli_path_equals_the_plain_log_weights(d_x, n, k, scale):
+    """iwae_bound's rearranged decoder (tanh as a sigmoid, softplus sums as logs of products) = model.log_weights.
+
+    Same draws, so the two agree to float32 rounding (~1e-7 of the value): d_x = 784 (7 groups of 112),
+    131 (groups of 66 and 65) and 1; scale 8 gives logits in the hundreds (confidently wrong pixels included).
+    """
+    model = vae.VAE(vae.VAEConfig(d_x=d_x, d_z=2, d_hidden=16), vae.make_generator(0, "cpu"))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(scale)
+    x = (torch.rand(n, d_x, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    with torch.no_grad():
+        fast = vae._log_weights_blocked(model, x, k, vae.make_generator(5, "cpu"), rows=64)
+        plain = model.log_weights(x, k, vae.make_generator(5, "cpu"))
+    assert torch.allclose(fast, plain, rtol=2e-6, atol=1e-4), (fast - plain).abs().max()
+
+
+def test_fast_bernoulli_path_does_not_underflow_at_zero_logits():
+    """Zero output weights give logits 0, every pixel probability 1/2: log p(x|z) = -D log 2 exactly, the case
+    where the products of sigm(|l|) are smallest (2^-112 per group of 112; a group of 200 would underflow to 0)."""
+    model = vae.VAE(vae.VAEConfig(d_x=784, d_z=2, d_hidden=16), vae.make_generator(0, "cpu"))
+    with torch.no_grad():
+        model.decoder.net[2].weight.zero_()
+        model.decoder.net[2].bias.zero_()
+    x = (torch.rand(3, 784, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    z = torch.randn(4, 3, 2, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        log_lik = vae._bernoulli_mlp_log_lik(model.decoder, x, z, per_block=2)
+    assert torch.allclose(log_lik, torch.full((4, 3), -784 * np.log(2.0)), rtol=1e-6, atol=0)
+
+
 def test_iwae_bound_approaches_log_p_x_by_quadrature(digits):
     """d_z = 1, so log p(x) is exact by the trapezoid rule over z."""
     x_train, x_test = digits[0], digits[1][:40]
