@@ -6,7 +6,8 @@ lvmlib.vae.train takes the cores the machine offers (lvmlib/_threads.py: torch's
 other work keeps busy), the plain loop torch's default (all cores, spinning OpenMP threads). For information the
 plain loop also runs on one thread. The loops alternate one epoch at a time for ROUNDS rounds; the ratio is the
 median over the rounds of lvmlib's epoch throughput over the plain loop's epoch in the same round (a pair shares
-the machine's state; epochs last ~0.15 s, so single epochs are noisy), and each side's best epoch is shown too. The plain loop is the textbook one (as in PyTorch's
+the machine's state; epochs last ~0.15 s, so single epochs are noisy), and each side's best epoch is shown too.
+The plain loop is the textbook one (as in PyTorch's
 VAE example): two small nn.Sequential networks, binary cross entropy with logits, the closed-form KL, global
 random state.
 
@@ -116,7 +117,8 @@ def run():
     return {
         "n_train": len(x_train), "d_x": d_x, "rounds": ROUNDS, "torch_default_threads": torch_default,
         "lvmlib_threads": lvmlib_threads, "cpu_count": os.cpu_count(),
-        "lvmlib_images_per_s": max(ours), "plain_images_per_s": max(theirs), "ratio": float(np.median(np.divide(ours, theirs))),
+        "lvmlib_images_per_s": max(ours), "plain_images_per_s": max(theirs),
+        "ratio": float(np.median(np.divide(ours, theirs))),
         "ratio_best": max(ours) / max(theirs),
         "lvmlib_median_images_per_s": float(np.median(ours)), "plain_median_images_per_s": float(np.median(theirs)),
         "plain1_images_per_s": max(theirs1), "plain1_median_images_per_s": float(np.median(theirs1)),

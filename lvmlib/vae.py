@@ -754,9 +754,9 @@ def _bernoulli_mlp_log_lik(decoder, x, z, per_block):
         m = zb.shape[0] * n
         torch.sigmoid(torch.addmm(b_in, zb.reshape(m, -1), w_in), out=s[:m, :-1])
         linear = (s[:m].view(zb.shape[0], n, -1) * u).sum(dim=-1)  # (block, n)
-        l = torch.mm(s[:m], w_out, out=logits[:m])
-        half_abs = 0.5 * l.abs_().sum(dim=-1)
-        out.append(linear - (half_abs - _sum_log(torch.sigmoid_(l))).view(zb.shape[0], n))
+        block = torch.mm(s[:m], w_out, out=logits[:m])  # the logits l of the block's rows
+        half_abs = 0.5 * block.abs_().sum(dim=-1)
+        out.append(linear - (half_abs - _sum_log(torch.sigmoid_(block))).view(zb.shape[0], n))
     return torch.cat(out)
 
 
