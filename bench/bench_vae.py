@@ -15,7 +15,7 @@ IS estimate: ``VAE.iwae_bound(x, k=K_IS, threads=n)`` on N_IS test images (the M
 trained; the cost does not depend on the weights), against the floor: the decoder's two matrix products alone
 (z (rows, 2) @ (2, 256), then (rows, 256) @ (256, 784)) over the same k x n rows, in blocks of 2,000 or 20,000
 rows (the faster counts), at the same thread count n, measured in the same run. Estimate and floor alternate for
-IS_ROUNDS rounds; each reports its best.
+IS_ROUNDS rounds; the ratio is the median of the rounds' ratios (each side's best is shown too).
 """
 
 import os
@@ -24,7 +24,7 @@ import time
 import numpy as np
 from common import NotAvailable, load_snapshot, timed
 
-ROUNDS, BATCH, LR, K_IS, N_IS, N_TRAIN, IS_ROUNDS = 15, 100, 1e-3, 5000, 100, 3000, 3
+ROUNDS, BATCH, LR, K_IS, N_IS, N_TRAIN, IS_ROUNDS = 15, 100, 1e-3, 5000, 100, 3000, 5
 
 
 class PlainVAE:
@@ -124,6 +124,7 @@ def run():
         "plain1_images_per_s": max(theirs1), "plain1_median_images_per_s": float(np.median(theirs1)),
         "load_train": (load_train, load_train_after),
         "is_threads": n, "is_k": K_IS, "is_n": N_IS, "is_seconds": min(estimate_s), "floor_seconds": min(floor_s),
-        "is_ratio": min(estimate_s) / min(floor_s), "is_gflops_floor": flops / min(floor_s) / 1e9,
+        "is_ratio": float(np.median(np.divide(estimate_s, floor_s))), "is_ratio_best": min(estimate_s) / min(floor_s),
+        "is_gflops_floor": flops / min(floor_s) / 1e9,
         "is_mean_log_px": float(np.mean(estimate)), "load_is": (load_is, load_is_after),
     }

@@ -45,3 +45,20 @@ def test_blit_refresh_draws_the_same_picture_as_a_full_redraw():
     live.refresh(full=True)
     full = np.asarray(Image.open(io.BytesIO(live.widget.value)))
     assert np.array_equal(blitted, full) and live.last_render_ms < 1000
+
+
+def test_png_bytes_decodes_to_the_same_pixels():
+    """The explorers' own PNG writer: Pillow (an independent decoder) reads back exactly the figure's pixels."""
+    import io
+
+    import pytest
+    from PIL import Image
+
+    from lvmlib.widgets import png_bytes
+
+    rgba = np.random.default_rng(0).integers(0, 256, (7, 5, 4), dtype=np.uint8)  # odd sizes, every byte value
+    decoded = Image.open(io.BytesIO(png_bytes(rgba)))
+    assert decoded.mode == "RGBA" and decoded.size == (5, 7)
+    assert np.array_equal(np.asarray(decoded), rgba)
+    with pytest.raises(ValueError, match="rgba must be an \\(h, w, 4\\) uint8 array"):
+        png_bytes(rgba[..., :3])

@@ -7,8 +7,9 @@ state (GitHub, HTML export) without a running kernel.
 """
 
 import html
-import io
+import struct
 import time
+import zlib
 
 import ipywidgets as widgets
 
@@ -42,7 +43,6 @@ class LiveFigure:
     def refresh(self, full=False):
         """Render the figure (only its animated artists, unless ``full``) and push the PNG to the browser."""
         import numpy as np
-        from PIL import Image
 
         start = time.perf_counter()
         canvas = self.fig.canvas
@@ -53,10 +53,30 @@ class LiveFigure:
             canvas.restore_region(self._background)
         for artist in self.animated:
             self.fig.draw_artist(artist)
-        buf = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
-        self.widget.value = buf.getvalue()
+        self.widget.value = png_bytes(np.asarray(canvas.buffer_rgba()))
         self.last_render_ms = 1e3 * (time.perf_counter() - start)
+
+
+def png_bytes(rgba):
+    """A PNG file (bytes) of an (h, w, 4) uint8 RGBA image: no row filters, zlib level 1.
+
+    Plots are mostly flat colour, which zlib compresses well without PNG's per-row filters; skipping them (and
+    the RGB copy) encodes a 840 x 310 explorer figure in ~3 ms instead of Pillow's ~8 ms, for ~20% more bytes.
+    """
+    h, w, channels = rgba.shape
+    if channels != 4 or rgba.dtype.name != "uint8":
+        raise ValueError(f"rgba must be an (h, w, 4) uint8 array, got shape {rgba.shape} and dtype {rgba.dtype}.")
+    import numpy as np
+
+    rows = np.zeros((h, 1 + 4 * w), dtype=np.uint8)  # each row starts with its filter type, 0 = none
+    rows[:, 1:] = rgba.reshape(h, -1)
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8 bits per channel, colour type 6 = RGBA
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + _png_chunk(b"IEND", b""))
+
+
+def _png_chunk(tag, data):
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
 
 def readout_html(values, title=None):

@@ -154,7 +154,9 @@ def browser_context(tmp_path_factory, chromium_executable):
 def latency_log():
     """Collects key-press-to-redrawn-figure times (ms) per explorer; written for bench/run.py at the end."""
     records = {}
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     yield records
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     if records:  # merged by explorer, so a partial run (-k) refreshes only what it measured
         LATENCY_FILE.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -164,4 +166,6 @@ def latency_log():
         explorers.update(records)
         LATENCY_FILE.write_text(json.dumps(
             {"recorded": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "unit": "ms",
+             "load": f"1-minute load average {load_before:.2f} at the start of the browser suite, {load_after:.2f} "
+                     f"at its end, on {os.cpu_count()} cores",
              "explorers": explorers}, indent=1, ensure_ascii=False))
