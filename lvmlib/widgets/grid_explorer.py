@@ -114,6 +114,7 @@ def _cost_html(s):
 def grid_explorer(dpi=80):
     """The ipywidgets explorer: sliders x, m, L; p(x, z) with the grid's trapezoids, and the same grid in 2-D."""
     import ipywidgets as widgets
+    import matplotlib
     from matplotlib.figure import Figure
 
     from lvmlib.examples import NonlinearModel1D
@@ -147,6 +148,8 @@ def grid_explorer(dpi=80):
     live = LiveFigure(fig, dpi=dpi, animated=[curve, trap, pts2, useful2])
     readout = widgets.HTML()
     contour = []
+    # p(z | x) in 2-D as an image (redrawn per x in ~1 ms; contourf took ~50): below 1/8 of the peak transparent
+    shade = matplotlib.colormaps["Blues"].with_extremes(under="none")
 
     def update(change=None):
         x, m, L = (controls[k].value for k in ("x", "m", "L"))
@@ -165,8 +168,9 @@ def grid_explorer(dpi=80):
             post2 = post[:, None] * post[None, :]
             for c in contour:
                 c.remove()
-            contour[:] = [ax2.contourf(fine_2d, fine_2d, post2, levels=np.linspace(0, post2.max(), 8)[1:],
-                                       cmap="Blues")]
+            contour[:] = [ax2.imshow(post2, extent=(fine_2d[0], fine_2d[-1], fine_2d[0], fine_2d[-1]),
+                                     origin="lower", cmap=shade, vmin=post2.max() / 8, vmax=post2.max(),
+                                     interpolation="bilinear", zorder=0)]
         readout.value = readout_html({
             "log p(x) exact": ("log_px", s.log_px),
             "log p(x) grid": ("log_px_grid", s.log_px_grid),

@@ -168,7 +168,7 @@ def traversal_explorer(decode, d_z, image_shape, z0=None, n_sliders=None, z_poin
     ax_x.set(xticks=[], yticks=[])
     ax_x.set_title("decoded E[x|z]")
     fig.tight_layout()
-    live = LiveFigure(fig)
+    live = LiveFigure(fig, animated=[marker, image])  # blit: circles, data points and axes are drawn once
     readout = widgets.HTML(_readout(view))
 
     def on_change(_):
