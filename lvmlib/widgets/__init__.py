@@ -11,8 +11,6 @@ import struct
 import time
 import zlib
 
-import ipywidgets as widgets
-
 
 class LiveFigure:
     """A matplotlib Figure shown as an ``ipywidgets.Image`` and re-rendered on :meth:`refresh`.
@@ -36,6 +34,8 @@ class LiveFigure:
             artist.set_animated(True)
         self._background = None
         # max_width + height auto: on a narrow notebook the PNG scales down instead of being clipped
+        import ipywidgets as widgets
+
         self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto", min_width="0"))
         self.last_render_ms = float("nan")
         self.refresh(full=True)
@@ -116,6 +116,8 @@ def slider(label, min, max, value, step, continuous_update=True, readout_format=
     Raises ValueError when ``value`` lies outside [min, max] or ``step`` is not positive (ipywidgets would clamp
     the value without a word), and when ``integer=True`` gets a value that is not a whole number.
     """
+    import ipywidgets as widgets
+
     _check_slider(label, min, max, value, step, integer)
     cls = widgets.IntSlider if integer else widgets.FloatSlider
     kwargs = {} if integer else {"readout_format": readout_format}
@@ -127,6 +129,8 @@ def slider(label, min, max, value, step, continuous_update=True, readout_format=
 
 def reset_button(controls):
     """A button that puts every control in ``controls`` back to the value it had when the button was made."""
+    import ipywidgets as widgets
+
     initial = [(c, c.value) for c in controls]
     button = widgets.Button(description="reset", icon="undo", layout=widgets.Layout(width="90px"))
 
@@ -144,6 +148,8 @@ def explorer_layout(controls, figure, readout, caption):
     The row wraps: where the notebook is too narrow for both (a 1280-px laptop window with the file browser
     open), the figure moves below the controls, and scales down to the cell's width rather than being clipped.
     """
+    import ipywidgets as widgets
+
     left = widgets.VBox([*controls, readout], layout=widgets.Layout(min_width="340px", flex="0 0 auto"))
     row = widgets.HBox([left, figure.widget], layout=widgets.Layout(flex_flow="row wrap", width="100%"))
     return widgets.VBox([widgets.HTML(f"<i>{caption}</i>"), row], layout=widgets.Layout(width="100%"))
