@@ -118,12 +118,16 @@ def browser_latency(path=None):
     if not path.is_file():
         return None
     data = json.loads(path.read_text())
-    rows = []
-    all_ms = []
+    rows, all_ms, floor = [], [], None
     for name, values in data.get("explorers", {}).items():
-        rows.append({"explorer": name, "n": len(values), "median_ms": float(np.median(values)),
-                     "p95_ms": float(np.percentile(values, 95))})
+        row = {"explorer": name, "n": len(values), "median_ms": float(np.median(values)),
+               "p95_ms": float(np.percentile(values, 95))}
+        if name.startswith("baseline"):  # the no-op slider: the stack's own share, not an explorer
+            floor = row
+            continue
+        rows.append(row)
         all_ms += values
-    return {"recorded": data.get("recorded", "?"), "rows": rows, "load": data.get("load"), "path": str(path),
+    return {"recorded": data.get("recorded", "?"), "rows": rows, "floor": floor, "load": data.get("load"),
+            "path": str(path),
             "median_ms": float(np.median(all_ms)) if all_ms else float("nan"),
             "p95_ms": float(np.percentile(all_ms, 95)) if all_ms else float("nan"), "n": len(all_ms)}

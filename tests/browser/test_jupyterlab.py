@@ -264,3 +264,38 @@ def check_ch07_flows(page, latency_log):
         assert r["gap"] >= 0 and abs(r["elbo"] + r["gap"] - r["log_px"]) <= 1.5e-4, f"ELBO + gap != log p(x): {r}"
     gaps = [r["gap"] for r in shown]
     assert gaps[0] > gaps[1] > gaps[2], f"the gap did not shrink as layers were added: {gaps}"
+
+
+# ---- the floor: what a key press costs when the explorer does no work -------------------------------------------
+BASELINE = "baseline: a slider that only swaps a 10x10 PNG (no work)"
+BASELINE_CELLS = [
+    "import io\n\nimport ipywidgets as w\nimport numpy as np\n\nfrom lvmlib.widgets import png_bytes, readout_html",
+    "pngs = [png_bytes(np.full((10, 10, 4), v, dtype=np.uint8)) for v in (0, 255)]\n"
+    "s = w.FloatSlider(value=0.0, min=0.0, max=100.0, step=1.0, description='no-op')\n"
+    "img, out = w.Image(value=pngs[0], format='png'), w.HTML(readout_html({'v': ('v', 0.0)}))\n"
+    "def on(change):\n"
+    "    img.value = pngs[int(change['new']) % 2]\n"
+    "    out.value = readout_html({'v': ('v', change['new'])})\n"
+    "s.observe(on, names='value')\n"
+    "w.VBox([s, out, img])",
+]
+
+
+def test_key_press_floor(lab, page, latency_log):
+    """A slider whose callback does nothing but swap a tiny image: the part of every key press's latency that
+    JupyterLab, ipywidgets and Chromium take on this machine (recorded for bench/RESULTS.md, not a target)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in BASELINE_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.root / "zz_key_press_floor.ipynb")  # lab.root: the served copy of notebooks/
+    labpage.open_notebook(page, lab, "zz_key_press_floor.ipynb")
+    try:
+        labpage.run_all(page, timeout_s=60)
+        assert not labpage.rendering_problems(page), labpage.rendering_problems(page)
+        lat = latency_log.setdefault(BASELINE, [])
+        for n in range(1, 11):
+            press_and_expect(page, "no-op", "ArrowRight", lambda n=n: {"v": float(n)}, lat, slider_text=f"{n:.2f}")
+            page.wait_for_timeout(100)
+    finally:
+        labpage.shutdown_kernel(page)
