@@ -12,6 +12,7 @@ seed 2026, one thread; the same run gives the same bytes on this CPU. The meta h
 
 import argparse
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -37,6 +38,7 @@ def main():
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    os.environ["LVMLIB_THREADS"] = "1"  # lvmlib's own calls too (they take the offered cores by default)
     out = args.out or str(data.DATA_DIR / f"ch07_collapse_{args.variant}.pt")
 
     images, labels = data.load_digits()

@@ -13,6 +13,7 @@ One thread; the same run gives the same bytes.
 
 import argparse
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def main():
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    os.environ["LVMLIB_THREADS"] = "1"  # lvmlib's own calls too (they take the offered cores by default)
     out = args.out or str(data.DATA_DIR / f"ch07_flows_1d_K{args.layers}.pt")
     log_joint = flows.nonlinear_1d_log_joint(NonlinearModel1D(), X_OBS)
     start = time.perf_counter()

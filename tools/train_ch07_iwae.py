@@ -13,6 +13,7 @@ generator seed 7, and the training loss per epoch (no timings: they would change
 
 import argparse
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def main():
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    os.environ["LVMLIB_THREADS"] = "1"  # lvmlib's own calls too (they take the offered cores by default)
     out = args.out or str(data.DATA_DIR / f"ch07_iwae_k{args.k}.pt")
 
     images, labels = data.load_digits()

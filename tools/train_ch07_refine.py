@@ -15,6 +15,7 @@ needs. Generator seed 2026 for the refinement, 7 for the evaluation; one thread;
 import argparse
 import hashlib
 import math
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def main():
     parser.add_argument("--out", default=str(data.DATA_DIR / "ch07_refine.pt"))
     args = parser.parse_args()
     torch.set_num_threads(1)
+    os.environ["LVMLIB_THREADS"] = "1"  # lvmlib's own calls too (they take the offered cores by default)
 
     images, labels = data.load_digits()
     _, x_test, _, _ = vae.train_test_split(images, labels, N_TEST, np.random.default_rng(0))
