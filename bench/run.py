@@ -261,7 +261,8 @@ def why_missed(missed, results):
                      "absolute value, a sigmoid and a product (the rearrangement in vae._bernoulli_mlp_log_lik; "
                      "before it, a tanh and a softplus per element cost 1.95x on a quiet machine). Each is a "
                      "separate pass of torch's eager CPU kernels over the block's logits; timed at 2 threads per "
-                     "2,000-row block: the product ~5 ms, sigmoid ~0.4 ms, |l| and its sum ~0.3 ms, the grouped "
+                     "2,000-row block (the default is 1,000): the product ~5 ms, sigmoid ~0.4 ms, |l| and its "
+                     "sum ~0.3 ms, the grouped "
                      "products and logs ~0.2 ms, the first layer ~0.35 ms. What would close the rest: one fused "
                      "kernel for the per-pixel work (torch.compile, which needs a C++ compiler and tens of seconds "
                      "of compilation on a learner's machine), or a GPU.")
