@@ -24,7 +24,7 @@ import time
 import numpy as np
 from common import NotAvailable, load_snapshot, timed
 
-ROUNDS, BATCH, LR, K_IS, N_IS, N_TRAIN, IS_ROUNDS = 15, 100, 1e-3, 5000, 100, 3000, 5
+ROUNDS, BATCH, LR, K_IS, N_IS, N_TRAIN, IS_ROUNDS = 15, 100, 1e-3, 5000, 100, 3000, 9
 
 
 class PlainVAE:

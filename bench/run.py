@@ -268,21 +268,27 @@ def why_missed(missed, results):
                      "of compilation on a learner's machine), or a GPU.")
     if any(m.startswith("VAE throughput") for m in missed) and "ratio" in vae:
         notes.append(f"- VAE throughput: lvmlib picked {sorted(set(vae['lvmlib_threads']))} thread(s), the plain "
-                     f"loop used {vae['torch_default_threads']}; lvmlib's loop adds per-step input checks, its own "
-                     "generator and the epoch's loss bookkeeping to the same arithmetic.")
+                     f"loop used {vae['torch_default_threads']}. The arithmetic is the same but for the encoder's "
+                     "two heads: lvmlib computes mu and log sigma^2 with two small products (and two in the backward "
+                     "pass) where the plain loop uses one.")
     if any(m.startswith("Key press") for m in missed):
         browser = results.get("browser")
         floor = browser.get("floor") if browser else None
+        live = [r["median_ms"] for r in rows if "median_ms" in r and not r.get("on_release")]
         notes.append("- Key press to redrawn figure: "
                      + (f"a slider that does no work at all takes {floor['median_ms']:.0f} ms median "
                         f"(p95 {floor['p95_ms']:.0f} ms) in the same suite, so an explorer has ~"
                         f"{max(0, 50 - floor['median_ms']):.0f} ms of its own for a 50-ms median; "
                         if floor else "")
-                     + "the kernel-side updates of section 2 (update function, drawing, PNG) take 4-16 ms for the "
-                     "sliders the suite presses. The rest is the browser's share on this 2-core machine, where "
-                     "headless Chromium renders in software and shares the cores with the kernel and the server; "
-                     "measured in a long chapter, the time from the kernel's reply to the new image's load event "
-                     "alone varied between 6 and 36 ms. What would close it: drawing in the browser (a JavaScript "
+                     + (f"the kernel-side updates of section 2 (update function, drawing, PNG) take "
+                        f"{min(live):.0f}-{max(live):.0f} ms median for the sliders that update while dragging. "
+                        if live else "")
+                     + "The rest is the browser's share on this 2-core machine, where headless Chromium renders in "
+                     "software and shares the cores with the kernel and the server (timed by hand on 2026-12-02 with "
+                     "that no-op slider: from the kernel's reply to the new image's load event, 19 to 37 ms in a "
+                     "one-cell notebook; at the end of chapter 04, from the image's new address to its load event "
+                     "alone, 6 to 36 ms). What would close it: drawing "
+                     "in the browser (a JavaScript "
                      "plotting widget) instead of sending PNGs, which the course's stored-output design (figures "
                      "visible without a kernel) does not use.")
     imports = results.get("imports") if isinstance(results.get("imports"), list) else []
