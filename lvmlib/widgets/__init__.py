@@ -20,10 +20,12 @@ class LiveFigure:
 
     With ``animated`` artists, refreshes blit: everything else (axes, ticks, labels, contour maps) is drawn once and
     cached as a background, and a refresh pastes it and draws only the animated artists (a few ms instead of tens).
-    Call ``refresh(full=True)`` after changing axis limits or any artist not listed as animated.
+    Call ``refresh(full=True)`` after changing axis limits or any artist not listed as animated. Axes listed in
+    ``redrawn_axes`` may change their limits and titles between refreshes: ``refresh(axes=True)`` draws just them
+    again, over a background cached without them, instead of the whole figure.
     """
 
-    def __init__(self, fig, dpi=80, animated=()):
+    def __init__(self, fig, dpi=80, animated=(), redrawn_axes=()):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.fig = fig
@@ -33,6 +35,8 @@ class LiveFigure:
         for artist in self.animated:
             artist.set_animated(True)
         self._background = None
+        self.redrawn_axes = list(redrawn_axes)
+        self._without_axes = None  # the figure drawn without ``redrawn_axes`` (and without animated artists)
         # max_width + height auto: on a narrow notebook the PNG scales down instead of being clipped
         import ipywidgets as widgets
 
@@ -40,21 +44,40 @@ class LiveFigure:
         self.last_render_ms = float("nan")
         self.refresh(full=True)
 
-    def refresh(self, full=False):
-        """Render the figure (only its animated artists, unless ``full``) and push the PNG to the browser."""
+    def refresh(self, full=False, axes=False):
+        """Render the figure and push the PNG to the browser: only its animated artists, or with ``axes`` also the
+        ``redrawn_axes``, or with ``full`` everything."""
         import numpy as np
 
         start = time.perf_counter()
         canvas = self.fig.canvas
         if full or not self.animated or self._background is None:
+            if self.redrawn_axes:
+                self._without_axes = self._draw_without(self.redrawn_axes)
             canvas.draw()
             self._background = canvas.copy_from_bbox(self.fig.bbox) if self.animated else None
+        elif axes and self._without_axes is not None:
+            canvas.restore_region(self._without_axes)
+            for ax in self.redrawn_axes:
+                self.fig.draw_artist(ax)  # an Axes draws its children but the animated ones
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
         else:
             canvas.restore_region(self._background)
         for artist in self.animated:
             self.fig.draw_artist(artist)
         self.widget.value = png_bytes(np.asarray(canvas.buffer_rgba()))
         self.last_render_ms = 1e3 * (time.perf_counter() - start)
+
+    def _draw_without(self, hidden):
+        """The canvas drawn with the axes ``hidden`` left out, as a region to restore later."""
+        for ax in hidden:
+            ax.set_visible(False)
+        try:
+            self.fig.canvas.draw()
+            return self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        finally:
+            for ax in hidden:
+                ax.set_visible(True)
 
 
 def png_bytes(rgba):

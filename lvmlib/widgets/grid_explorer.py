@@ -144,12 +144,14 @@ def grid_explorer(dpi=80):
                           label=f"p(z | x) > {USEFUL:g} × peak")
     ax2.legend(loc="upper right", fontsize=7, framealpha=0.9)
     fig.tight_layout()
-    # m and L only move the grid: it is blitted (the counts go to the readout; re-rendering a title costs ~10 ms)
-    live = LiveFigure(fig, dpi=dpi, animated=[curve, trap, pts2, useful2])
-    readout = widgets.HTML()
-    contour = []
     # p(z | x) in 2-D as an image (redrawn per x in ~1 ms; contourf took ~50): below 1/8 of the peak transparent
     shade = matplotlib.colormaps["Blues"].with_extremes(under="none")
+    post_image = ax2.imshow(np.zeros((fine_2d.size, fine_2d.size)), extent=(fine_2d[0], fine_2d[-1]) * 2,
+                            origin="lower", cmap=shade, interpolation="bilinear", zorder=0)
+    # m and L only move the grid: it is blitted (the counts go to the readout; re-rendering a title costs ~10 ms);
+    # x also changes the left panel's y-axis and title, so that panel alone is drawn again
+    live = LiveFigure(fig, dpi=dpi, animated=[post_image, curve, trap, pts2, useful2], redrawn_axes=[ax])
+    readout = widgets.HTML()
 
     def update(change=None):
         x, m, L = (controls[k].value for k in ("x", "m", "L"))
@@ -166,11 +168,8 @@ def grid_explorer(dpi=80):
             ax.set_title(f"x = {x:.1f}: p(x, z) and the grid's trapezoids", fontsize=9)
             post = np.exp(model.log_p_xz_on_grid(np.array([[x]]), fine_2d)[0])
             post2 = post[:, None] * post[None, :]
-            for c in contour:
-                c.remove()
-            contour[:] = [ax2.imshow(post2, extent=(fine_2d[0], fine_2d[-1], fine_2d[0], fine_2d[-1]),
-                                     origin="lower", cmap=shade, vmin=post2.max() / 8, vmax=post2.max(),
-                                     interpolation="bilinear", zorder=0)]
+            post_image.set_data(post2)
+            post_image.set_clim(post2.max() / 8, post2.max())
         readout.value = readout_html({
             "log p(x) exact": ("log_px", s.log_px),
             "log p(x) grid": ("log_px_grid", s.log_px_grid),
@@ -181,7 +180,7 @@ def grid_explorer(dpi=80):
             + ("" if s.verdict == "matches" else f" by {s.abs_error:.4f} nats")
             + f". With two latents the same m costs m² = {s.points_2d:,} points, of which {s.useful_2d} "
             "land where the posterior matters, and the error doubles.</p>")
-        live.refresh(full=x_moved)
+        live.refresh(axes=x_moved)
 
     for c in controls.values():
         c.observe(update, names="value")
