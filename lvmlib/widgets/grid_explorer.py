@@ -3,12 +3,12 @@
 :func:`grid_explorer_state` is the plain update function and :func:`grid_explorer` the ipywidgets front end;
 :func:`try_this_answers` computes the answers to the chapter's "Try this" prompts with the same update function.
 
-Sliders (description: meaning): ``x``: the observed value (updates on release: a new x redraws the whole figure);
-``m (grid points)``: number of grid points per axis; ``L (grid on [−L, L])``: the grid covers z in [-L, L] (m and L
-only move the grid's artists, which are blitted, so they update while dragged). Readout data-names: ``log_px``
-(exact log p(x), nats), ``log_px_grid`` (trapezoid estimate on the slider's grid), ``error`` (estimate minus exact,
-nats: > 0 overestimates), ``abs_error``, ``points_2d`` (m^2, the same grid for two latents), ``points_10d`` (m^10),
-``useful_2d`` (points of the 2-D grid where the posterior is above 1e-3 of its peak).
+Sliders (description: meaning): ``x``: the observed value (updates on release: a new x redraws the left panel,
+whose y-axis and title change); ``m (grid points)``: number of grid points per axis; ``L (grid on [−L, L])``: the
+grid covers z in [-L, L] (m and L only move the grid's artists, which are blitted, so they update while dragged).
+Readout data-names: ``log_px`` (exact log p(x), nats), ``log_px_grid`` (trapezoid estimate on the slider's grid),
+``error`` (estimate minus exact, nats: > 0 overestimates), ``abs_error``, ``points_2d`` (m^2, the same grid for two
+latents), ``points_10d`` (m^10), ``useful_2d`` (points of the 2-D grid where the posterior is above 1e-3 of its peak).
 
 The right panel is the same grid for a model with d_z = 2: two independent copies of the 1-D latent, each seeing
 the same x. Its posterior is p(z_1 | x) p(z_2 | x), its log p(x_1, x_2) is 2 log p(x), and because the integrand
@@ -162,7 +162,7 @@ def grid_explorer(dpi=80):
         keep = s.useful_mask_2d.ravel()  # rows: z_2, columns: z_1 (as meshgrid); from the state, never 0 / 0
         useful2.set_data(g1.ravel()[keep], g2.ravel()[keep])
         x_moved = change is None or change["owner"] is controls["x"]
-        if x_moved:  # a new integrand: new curve, contours, y-limits and titles, so a full redraw
+        if x_moved:  # a new integrand: new curve, 2-D posterior, y-limits and title, so the left panel is redrawn
             curve.set_ydata(np.exp(model.log_p_xz_on_grid(np.array([[x]]), fine)[0]))
             ax.set_ylim(0, 1.15 * max(curve.get_ydata().max(), 1e-12))  # grid values lie on the curve
             ax.set_title(f"x = {x:.1f}: p(x, z) and the grid's trapezoids", fontsize=9)
