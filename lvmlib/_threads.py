@@ -92,10 +92,17 @@ def offered_threads():
     return max(1, min(_STARTUP_THREADS, idle))
 
 
+_ENCLOSING = []  # thread counts of the limit() blocks being run, innermost last
+
+
 def resolve(threads=None):
-    """The thread count for a call: ``threads``, else ``LVMLIB_THREADS``, else :func:`offered_threads`."""
+    """The thread count for a call: ``threads``, else the enclosing :func:`limit` block's count (so that lvmlib's
+    calls inside ``vae.one_cpu_thread`` or inside one another keep it, and the machine is sampled once), else
+    ``LVMLIB_THREADS``, else :func:`offered_threads`."""
     if threads is not None:
         return _parse(threads, "threads")
+    if _ENCLOSING:
+        return _ENCLOSING[-1]
     if os.environ.get("LVMLIB_THREADS", "").strip():
         return _parse(os.environ["LVMLIB_THREADS"], "LVMLIB_THREADS")
     return offered_threads()
@@ -109,11 +116,13 @@ def limit(threads=None):
     """
     n = resolve(threads)
     before = torch.get_num_threads()
+    _ENCLOSING.append(n)
     try:
         with threadpool_limits(limits=n):
             torch.set_num_threads(n)
             yield n
     finally:
+        _ENCLOSING.pop()
         torch.set_num_threads(before)
 
 

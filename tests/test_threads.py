@@ -175,3 +175,14 @@ def test_a_missing_device_says_what_exists(monkeypatch):
     with pytest.raises(ValueError, match="LVMLIB_DEVICE asks for 'cuda', which this machine does not have; "
                                          "available: cpu"):
         vae.make_generator(0)
+
+
+def test_lvmlib_calls_inside_a_limit_keep_its_count(two_threads, monkeypatch):
+    """vae.one_cpu_thread (a limit(1) block) pins lvmlib's own decorated calls inside it too, although each would
+    otherwise take the offered cores; an explicit threads= inside still wins, and the count is gone afterwards."""
+    monkeypatch.delenv("LVMLIB_THREADS", raising=False)
+    monkeypatch.setattr(_threads, "offered_threads", lambda: 2)
+    inner = _threads.uses_threads(lambda: torch.get_num_threads())
+    assert vae.one_cpu_thread(inner)() == 1
+    assert vae.one_cpu_thread(lambda: inner(threads=2))() == 2
+    assert inner() == 2 and _threads._ENCLOSING == []

@@ -12,7 +12,6 @@ seed 2026, one thread; the same run gives the same bytes on this CPU. The meta h
 
 import argparse
 import hashlib
-import os
 import time
 from pathlib import Path
 
@@ -31,14 +30,13 @@ def objective(variant, n_epochs):
     return lambda m, xb, g, epoch: iwae.collapse_loss(m, xb, g, beta=beta(epoch), free_bits=free_bits)
 
 
+@vae.one_cpu_thread  # one thread for torch, BLAS and lvmlib's own calls inside: the same bytes on a re-run
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", choices=("elbo", "warmup", "free_bits", "no_z"), required=True)
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    os.environ["LVMLIB_THREADS"] = "1"  # lvmlib's own calls too (they take the offered cores by default)
     out = args.out or str(data.DATA_DIR / f"ch07_collapse_{args.variant}.pt")
 
     images, labels = data.load_digits()

@@ -13,19 +13,19 @@ One thread; the same run gives the same bytes.
 
 import argparse
 import hashlib
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lvmlib import data, flows
+from lvmlib import data, flows, vae
 from lvmlib.examples import NonlinearModel1D
 
 X_OBS, SEED = 2.0, 0
 
 
+@vae.one_cpu_thread  # one thread for torch, BLAS and lvmlib's own calls inside: the same bytes on a re-run
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, required=True)
@@ -33,8 +33,6 @@ def main():
     parser.add_argument("--steps", type=int, default=2500)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    os.environ["LVMLIB_THREADS"] = "1"  # lvmlib's own calls too (they take the offered cores by default)
     out = args.out or str(data.DATA_DIR / f"ch07_flows_1d_K{args.layers}.pt")
     log_joint = flows.nonlinear_1d_log_joint(NonlinearModel1D(), X_OBS)
     start = time.perf_counter()

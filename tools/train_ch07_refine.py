@@ -15,7 +15,6 @@ needs. Generator seed 2026 for the refinement, 7 for the evaluation; one thread;
 import argparse
 import hashlib
 import math
-import os
 import time
 from pathlib import Path
 
@@ -37,14 +36,13 @@ def log_mean_exp(log_w):
     return (torch.logsumexp(log_w.double(), 0) - math.log(log_w.shape[0]))
 
 
+@vae.one_cpu_thread  # one thread for torch, BLAS and lvmlib's own calls inside: the same bytes on a re-run
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-digits", type=int, default=100)
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--out", default=str(data.DATA_DIR / "ch07_refine.pt"))
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    os.environ["LVMLIB_THREADS"] = "1"  # lvmlib's own calls too (they take the offered cores by default)
 
     images, labels = data.load_digits()
     _, x_test, _, _ = vae.train_test_split(images, labels, N_TEST, np.random.default_rng(0))
