@@ -63,8 +63,9 @@ uses_threads = _threads.uses_threads  # decorator: the call runs on LVMLIB_THREA
 def one_cpu_thread(function):
     """Run ``function`` with exactly one CPU thread for torch and BLAS, restoring the caller's settings afterwards.
 
-    lvmlib's own training and evaluation no longer pin one thread (see :func:`uses_threads`); this stays for code
-    that wants a fixed single thread, e.g. to compare the last digits of two training loops.
+    lvmlib's own training and evaluation take the offered cores (see :func:`uses_threads`), but inside this they
+    keep the one thread (unless called with ``threads=``): for code that wants a fixed single thread, e.g. to
+    compare the last digits of two training loops, or a training script that must give the same bytes again.
     """
 
     @functools.wraps(function)

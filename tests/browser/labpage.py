@@ -178,7 +178,6 @@ def press(slider_locator, key, scope, timeout_s=10):
       const p = window.__lvmPress = {t0: null, loaded: []};
       p.done = new Promise(resolve => { p.resolve = resolve; });
       const imgs = [...el.querySelectorAll('img')];
-      p.expected = imgs.length;
       imgs.forEach((img, i) => {
         const seen = img.src;
         img.addEventListener('load', function onload() {
