@@ -127,9 +127,21 @@ def test_busy_cores_does_not_count_this_process(monkeypatch):
     assert _threads.busy_cores(n_samples=1) == 2
 
 
-def test_own_running_counts_at_least_the_caller():
-    own = _threads._own_running()
-    assert own is None or own >= 1
+def test_own_running_counts_this_process_runnable_threads(monkeypatch):
+    """The state is the field after the last ')' of /proc/self/task/<id>/stat (a thread's name may hold ')')."""
+    import io
+
+    stats = {"1": "1 (python3) R 0 1", "2": "2 (pt_main_thread) S 0 1", "3": "3 (omp) worker) R 0 1"}
+    real_open = open
+
+    def fake_open(path, *args, **kwargs):
+        if path.startswith("/proc/self/task/"):
+            return io.StringIO(stats[path.split("/")[4]])
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(_threads.os, "listdir", lambda path: list(stats))
+    monkeypatch.setattr(_threads, "open", fake_open, raising=False)
+    assert _threads._own_running() == 2
 
 
 @pytest.mark.parametrize("value, error, message", [
