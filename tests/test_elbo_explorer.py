@@ -91,6 +91,26 @@ def test_continuous_front_end_readouts_match_update():
     assert {"elbo_mc", "elbo_sd"} <= set(readouts(w))
 
 
+def test_continuous_front_end_takes_the_x_only_truth_from_the_cache(monkeypatch):
+    # log p(x) and p(z|x) depend on x alone: moving q's sliders must not recompute them (they were ~40% of an
+    # update); a model passed in is still the one shown (its own log p(x), not the default's).
+    w = X.continuous_explorer()
+    c = controls(w)
+    calls = []
+    for name in ("log_p_x", "posterior_on_grid"):
+        original = getattr(NonlinearModel1D, name)
+        monkeypatch.setattr(NonlinearModel1D, name,
+                            lambda self, *a, _f=original, _n=name, **k: calls.append(_n) or _f(self, *a, **k))
+    for mu, log_sigma in [(0.1, 0.0), (0.2, -0.5), (0.3, -1.0)]:
+        c["μ_q"].value, c["log σ_q"].value = mu, log_sigma
+    assert calls == [], f"q's sliders recomputed {sorted(set(calls))}"
+    monkeypatch.undo()
+    other = NonlinearModel1D(b=1.0)
+    shown = readouts(X.continuous_explorer(model=other))
+    assert shown["log_px"] == round(float(other.log_p_x(np.array([[2.0]]))[0]), 4)
+    assert shown["log_px"] != round(X.continuous_update(0.5, 0.0, 2.0).log_px, 4)
+
+
 @pytest.mark.parametrize("x, max_gap, why", [(2.0, 1.0, "has 2 modes"), (-0.5, 0.02, "has one mode")])
 def test_fit_button_ends_at_the_best_gaussian(x, max_gap, why):
     w = X.continuous_explorer(x=x)

@@ -289,6 +289,7 @@ def _mc_controls():
 
 def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=80):
     """Move q(z) = N(μ_q, σ_q²) against p(z|x) of the 1-D nonlinear model; returns an ipywidgets container."""
+    given = model  # None: continuous_update then takes the default model's log p(x) and p(z|x) from its cache
     model = NonlinearModel1D() if model is None else model
     mu_s = slider("μ_q", *MU_RANGE, value=mu, step=0.01)
     ls_s = slider("log σ_q", *LOG_SIGMA_RANGE, value=log_sigma, step=0.01)
@@ -348,7 +349,7 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=80):
         if seed["busy"]:
             return
         st = continuous_update(mu_s.value, ls_s.value, x_s.value, mode.value, n_samples.value, seed["value"],
-                               model)
+                               given)
         post_line.set_ydata(st.posterior)
         post_fill.set_data(Z_PLOT, 0 * Z_PLOT, st.posterior)
         q_line.set_ydata(st.q)
