@@ -288,18 +288,19 @@ def why_missed(missed, results):
                         if live else "")
                      + "That in-process time is not what a press costs in JupyterLab: there the kernel shares the 2 "
                      "cores with headless Chromium, which renders in software. Traced by hand on 2026-12-02 "
-                     "(chapter 03's grid explorer, slider m, the suite's settings): in 4 traced presses Chromium's "
-                     "renderer thread was busy 78-92 ms of the 100 ms after the press (style, layout and paint of "
-                     "a page of ~29,000 layout objects, three frames per press: the slider, the readouts, the "
-                     "image); over 12 presses the kernel's drawing took 7-27 ms of wall time for 5-11 ms of its "
-                     "own CPU time, waiting for a core; CPU per press cycle over 30 presses (the press, its "
-                     "checks, a 150-ms pause): renderer 120-130 ms, browser process ~35, GPU ~14, kernel ~14, "
-                     "Jupyter server ~10. The suite attaches every cell (windowing 'none', since innerText, its "
-                     "check for unrendered widgets, is empty in cells skipped by content-visibility); with "
-                     "JupyterLab's default windowing ('contentVisibility', what a learner gets) 30 presses took a "
-                     "median of 47-55 ms in four runs against 62-65 ms in two with 'none'. What would close it: "
-                     "drawing in the browser (a JavaScript plotting widget) instead of sending PNGs, which the "
-                     "course's stored-output design (figures visible without a kernel) does not use.")
+                     "(chapter 03's grid explorer, slider m): in 4 traced presses with the suite's settings, "
+                     "Chromium's renderer thread was busy 78-92 ms of the 100 ms after the press (style, layout "
+                     "and paint of a page of ~29,000 layout objects, three frames per press: the slider, the "
+                     "readouts, the image); over 12 presses with the default windowing, the kernel's drawing took "
+                     "7-27 ms of wall time for 5-11 ms of its own CPU time, waiting for a core; CPU per press "
+                     "cycle over 30 presses (the press, its checks, a 150-ms pause): renderer 120-130 ms, browser "
+                     "process ~35, GPU ~14, kernel ~14, Jupyter server ~10. The suite attaches every cell "
+                     "(windowing 'none', since innerText, its check for unrendered widgets, is empty in cells "
+                     "skipped by content-visibility); with JupyterLab's default windowing ('contentVisibility', "
+                     "what a learner gets) 30 presses took a median of 47-55 ms in four runs against 62-65 ms in "
+                     "two with 'none'. What would close it: drawing in the browser (a JavaScript plotting widget) "
+                     "instead of sending PNGs, which the course's stored-output design (figures visible without a "
+                     "kernel) does not use.")
     imports = results.get("imports") if isinstance(results.get("imports"), list) else []
     if any(m.startswith("import lvmlib") for m in missed) and imports:
         notes.append("- Import time: the imports run in fresh interpreters, so they read every module from disk and "
