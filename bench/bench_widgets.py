@@ -128,6 +128,7 @@ def browser_latency(path=None):
         rows.append(row)
         all_ms += values
     return {"recorded": data.get("recorded", "?"), "rows": rows, "floor": floor, "load": data.get("load"),
+            "windowing": data.get("windowing"),
             "path": str(path),
             "median_ms": float(np.median(all_ms)) if all_ms else float("nan"),
             "p95_ms": float(np.percentile(all_ms, 95)) if all_ms else float("nan"), "n": len(all_ms)}

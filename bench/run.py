@@ -111,7 +111,9 @@ def widgets_md(rows, browser, targets):
         targets.append(("Key press to redrawn figure (Chromium): median <= 50 ms, p95 <= 100 ms", "not measured",
                         False))
     else:
-        lines += [f"Recorded {browser['recorded']} ({browser['path']}).", "",
+        lines += [f"Recorded {browser['recorded']} ({browser['path']})."
+                  + (f" Windowing: {browser['windowing']}." if browser.get("windowing") else
+                     " Windowing: every cell attached ('none'; the log predates the windowing note)."), "",
                   "| explorer (slider) | key presses | median (ms) | p95 (ms) |", "|---|---:|---:|---:|"]
         lines += [f"| {r['explorer']} | {r['n']} | {r['median_ms']:.0f} | {r['p95_ms']:.0f} |" for r in browser["rows"]]
         lines.append(f"| **all** | **{browser['n']}** | **{browser['median_ms']:.0f}** | **{browser['p95_ms']:.0f}** |")

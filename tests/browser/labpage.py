@@ -4,8 +4,11 @@ JupyterLab runs with ``expose_app_in_browser``, so ``window.jupyterapp`` gives t
 kernel status directly (no guessing from the DOM); what the learner *sees* is then read from the DOM.
 """
 
+import contextlib
+import json
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -164,7 +167,8 @@ def readouts(scope):
 
 
 def slider_readout(slider_locator):
-    return slider_locator.locator(".widget-readout").inner_text().strip()
+    # textContent, not innerText: the latter is empty while the browser skips an off-screen cell's rendering
+    return slider_locator.locator(".widget-readout").text_content().strip()
 
 
 def press(slider_locator, key, scope, timeout_s=10):
@@ -223,6 +227,63 @@ def figure_digests(scope):
         const hash = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes));
         return [...hash].map(b => b.toString(16).padStart(2, '0')).join('');
     }))""")
+
+
+# ---- the learner's windowing while timing key presses --------------------------------------------------------------
+
+def default_windowing():
+    """JupyterLab's default notebook windowing mode, from the schema of the JupyterLab the suite runs (None if
+    the schema is not where this environment keeps it). In JupyterLab 4.6 it is 'contentVisibility': every cell is
+    attached, and the browser skips rendering the ones off screen."""
+    schema = (Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas" / "@jupyterlab" / "notebook-extension"
+              / "tracker.json")
+    try:
+        return json.loads(schema.read_text())["properties"]["windowingMode"]["default"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+_SET_WINDOWING = f"""(mode) => {{
+  const nb = ({_CURRENT})().content;
+  const before = nb.notebookConfig.windowingMode;
+  nb.notebookConfig = {{...nb.notebookConfig, windowingMode: mode}};
+  return before;
+}}"""
+
+# contentVisibility mode marks each cell visible or auto once its IntersectionObserver has reported; other modes
+# leave the property unset
+_WINDOWING_APPLIED = f"""(mode) => {{
+  const nb = ({_CURRENT})().content;
+  const marked = nb.widgets.filter(c => c.node.style.contentVisibility !== '').length;
+  return nb.notebookConfig.windowingMode === mode &&
+         (mode === 'contentVisibility' ? marked === nb.widgets.length : marked === 0);
+}}"""
+
+
+@contextlib.contextmanager
+def windowing(page, mode):
+    """Run the block with the open notebook's windowing ``mode`` (None: unchanged), then restore the previous one.
+
+    The suite attaches every cell ('none') so that its text checks see the whole notebook (innerText is empty in
+    cells whose rendering the browser skips); key presses are timed in the mode a learner has by default.
+    """
+    if mode is None:
+        yield
+        return
+    before = page.evaluate(_SET_WINDOWING, mode)
+    _wait_for_windowing(page, mode)
+    try:
+        yield
+    finally:
+        page.evaluate(_SET_WINDOWING, before)
+        _wait_for_windowing(page, before)
+
+
+def _wait_for_windowing(page, mode, timeout_s=10):
+    try:
+        page.wait_for_function(_WINDOWING_APPLIED, arg=mode, timeout=timeout_s * 1e3, polling=100)
+    except Exception as error:
+        raise AssertionError(f"the notebook's windowing did not switch to {mode!r} within {timeout_s} s") from error
 
 
 # ---- fitting a laptop's screen ---------------------------------------------------------------------------------
