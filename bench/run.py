@@ -296,13 +296,16 @@ def why_missed(missed, results):
                      "readouts, the image); over 12 presses with the default windowing, the kernel's drawing took "
                      "7-27 ms of wall time for 5-11 ms of its own CPU time, waiting for a core; CPU per press "
                      "cycle over 30 presses (the press, its checks, a 150-ms pause): renderer 120-130 ms, browser "
-                     "process ~35, GPU ~14, kernel ~14, Jupyter server ~10. The suite attaches every cell "
-                     "(windowing 'none', since innerText, its check for unrendered widgets, is empty in cells "
-                     "skipped by content-visibility); with JupyterLab's default windowing ('contentVisibility', "
-                     "what a learner gets) 30 presses took a median of 47-55 ms in four runs against 62-65 ms in "
-                     "two with 'none'. What would close it: drawing in the browser (a JavaScript plotting widget) "
-                     "instead of sending PNGs, which the course's stored-output design (figures visible without a "
-                     "kernel) does not use.")
+                     "process ~35, GPU ~14, kernel ~14, Jupyter server ~10. The suite times its presses with "
+                     "JupyterLab's default windowing ('contentVisibility': the browser skips rendering cells off "
+                     "screen, as on a learner's page); with every cell rendered ('none', the mode of its text "
+                     "checks) presses take ~10 ms longer: 30 presses on chapter 05's ELBO explorer, switched at "
+                     "run time, 49.5 ms median against 59 ms, and on chapter 03's grid explorer 47-55 ms in four "
+                     "runs against 62-65 ms in two. What would close it: less work per press in the kernel, where "
+                     "matplotlib's drawing is most of it (each changed title costs 3-4 ms of text rendering): "
+                     "drawing in the browser (a JavaScript plotting widget) instead of sending PNGs would leave "
+                     "about the no-op slider's floor inside a chapter's page (30-36 ms, see the notes), but the "
+                     "course's stored-output design (figures visible without a kernel) does not use it.")
     imports = results.get("imports") if isinstance(results.get("imports"), list) else []
     if any(m.startswith("import lvmlib") for m in missed) and imports:
         notes.append("- Import time: the imports run in fresh interpreters, so they read every module from disk and "
