@@ -156,7 +156,8 @@ def browser_context(tmp_path_factory, chromium_executable):
 def windowing_note():
     mode = labpage.default_windowing()
     if mode is None:
-        return "presses timed with every cell attached (windowing 'none'; JupyterLab's default was not found)"
+        return ("presses timed with every cell rendered (windowing 'none'; JupyterLab's default was not found, "
+                "or it detaches cells, which the checks need)")
     return (f"presses timed with JupyterLab's default notebook windowing ('{mode}', what a learner has); the "
             "suite's other checks attach every cell ('none')")
 

@@ -232,15 +232,17 @@ def figure_digests(scope):
 # ---- the learner's windowing while timing key presses --------------------------------------------------------------
 
 def default_windowing():
-    """JupyterLab's default notebook windowing mode, from the schema of the JupyterLab the suite runs (None if
-    the schema is not where this environment keeps it). In JupyterLab 4.6 it is 'contentVisibility': every cell is
-    attached, and the browser skips rendering the ones off screen."""
+    """JupyterLab's default notebook windowing mode, from the schema of the JupyterLab the suite runs; None if the
+    schema is not where this environment keeps it, or if the default detaches cells. In JupyterLab 4.6 it is
+    'contentVisibility': every cell is attached, and the browser skips rendering the ones off screen."""
     schema = (Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas" / "@jupyterlab" / "notebook-extension"
               / "tracker.json")
     try:
-        return json.loads(schema.read_text())["properties"]["windowingMode"]["default"]
+        mode = json.loads(schema.read_text())["properties"]["windowingMode"]["default"]
     except (OSError, ValueError, KeyError):
         return None
+    # 'full' and 'defer' detach or delay off-screen cells, so the checks could not find their sliders: keep 'none'
+    return mode if mode in ("contentVisibility", "none") else None
 
 
 _SET_WINDOWING = f"""(mode) => {{
