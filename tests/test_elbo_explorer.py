@@ -92,8 +92,8 @@ def test_continuous_front_end_readouts_match_update():
 
 
 def test_continuous_front_end_takes_the_x_only_truth_from_the_cache(monkeypatch):
-    # log p(x) and p(z|x) depend on x alone: moving q's sliders must not recompute them (they were ~40% of an
-    # update); a model passed in is still the one shown (its own log p(x), not the default's).
+    # log p(x) and p(z|x) depend on x alone: moving q's sliders must not recompute them, a new x computes them
+    # once; a model passed in is still the one shown (its own log p(x), not the default's).
     w = X.continuous_explorer()
     c = controls(w)
     calls = []
@@ -104,6 +104,10 @@ def test_continuous_front_end_takes_the_x_only_truth_from_the_cache(monkeypatch)
     for mu, log_sigma in [(0.1, 0.0), (0.2, -0.5), (0.3, -1.0)]:
         c["μ_q"].value, c["log σ_q"].value = mu, log_sigma
     assert calls == [], f"q's sliders recomputed {sorted(set(calls))}"
+    X._default_truth.cache_clear()  # a new x computes them once, for the map and the readouts alike
+    c["x"].value = 3.3
+    # once: one posterior_on_grid (which calls log_p_x itself) and one log_p_x
+    assert sorted(calls) == ["log_p_x", "log_p_x", "posterior_on_grid"], f"a new x computed {sorted(calls)}"
     monkeypatch.undo()
     other = NonlinearModel1D(b=1.0)
     shown = readouts(X.continuous_explorer(model=other))

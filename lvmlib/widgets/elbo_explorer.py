@@ -121,11 +121,8 @@ def continuous_update(mu, log_sigma, x=2.0, mode="exact", n_samples=100, seed=0,
     mu, x = _checks.finite_scalar(mu, "mu"), _checks.finite_scalar(x, "x")
     log_sigma = _checks.in_range(log_sigma, "log_sigma", -20.0, 20.0)  # sigma = exp(log_sigma) stays finite
     x_arr = np.array([[float(x)]])
-    if model is None:
-        model, log_px, posterior = _default_truth(float(x))
-    else:
-        log_px = float(model.log_p_x(x_arr)[0])
-        posterior = model.posterior_on_grid(x_arr, Z_PLOT)[1][0]
+    log_px, posterior = _x_truth(model, float(x))
+    model = _default_truth(float(x))[0] if model is None else model
     sigma = float(np.exp(log_sigma))
     elbo = float(lvm_elbo.elbo_gaussian(model, x_arr, [[mu]], [[sigma]])[0])
     kl = float(lvm_elbo.kl_posterior_gaussian(model, x_arr, [[mu]], [[sigma]])[0])
@@ -137,6 +134,14 @@ def continuous_update(mu, log_sigma, x=2.0, mode="exact", n_samples=100, seed=0,
                                                     np.random.default_rng(_checks.seed(seed)), return_z=True)
         state.mc = MonteCarloView(estimates=estimates[:, 0], samples=z[:, 0, 0, 0])  # the first repeat's samples
     return state
+
+
+def _x_truth(model, x):
+    """log p(x) and p(z|x) on Z_PLOT: they depend on x alone, not on q; for model None (the default) from a cache."""
+    if model is None:
+        return _default_truth(x)[1:]
+    x_arr = np.array([[x]])
+    return float(model.log_p_x(x_arr)[0]), model.posterior_on_grid(x_arr, Z_PLOT)[1][0]
 
 
 @lru_cache(maxsize=32)
@@ -289,7 +294,7 @@ def _mc_controls():
 
 def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=80):
     """Move q(z) = N(μ_q, σ_q²) against p(z|x) of the 1-D nonlinear model; returns an ipywidgets container."""
-    given = model  # None: continuous_update then takes the default model's log p(x) and p(z|x) from its cache
+    given = model  # None: log p(x) and p(z|x) come from the default model's cache (_x_truth)
     model = NonlinearModel1D() if model is None else model
     mu_s = slider("μ_q", *MU_RANGE, value=mu, step=0.01)
     ls_s = slider("log σ_q", *LOG_SIGMA_RANGE, value=log_sigma, step=0.01)
@@ -330,7 +335,8 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=80):
 
     def draw_map():
         x_arr = np.array([[x_s.value]])
-        elbo_map = lvm_elbo.elbo_map(model, x_arr, MAP_MU, MAP_LOG_SIGMA) - model.log_p_x(x_arr)[0]
+        log_px, posterior = _x_truth(given, x_s.value)
+        elbo_map = lvm_elbo.elbo_map(model, x_arr, MAP_MU, MAP_LOG_SIGMA) - log_px
         image.set_data(np.maximum(elbo_map, -MAP_DEPTH))
         contours["best"] = float(elbo_map.max())  # best ELBO - log p(x) on the map: the global maximum, roughly
         if contours["artist"] is not None:
@@ -340,7 +346,6 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=80):
         ax_m.set_title(f"ELBO − log p(x) over (μ_q, log σ_q), x = {x_s.value:.1f}", fontsize=10)
         path_line.set_data([], [])
         best_marker.set_data([], [])
-        _, posterior = model.posterior_on_grid(x_arr, Z_PLOT)
         y_top["posterior"] = float(posterior.max())
         y_top["value"] = None
         ax_z.set_title(f"x = {x_s.value:.1f}: p(z|x) and q(z)", fontsize=10)
@@ -398,9 +403,9 @@ def continuous_explorer(model=None, x=2.0, mu=0.5, log_sigma=0.0, dpi=80):
             update()
             time.sleep(0.02)
         best_marker.set_data([fit.mu], [fit.log_sigma])
-        gap = float(model.log_p_x(x_arr)[0] - fit.elbo)
-        _, posterior = model.posterior_on_grid(x_arr, Z_PLOT)
-        why = explain_fit(gap, -contours["best"], count_modes(posterior[0]))
+        log_px, posterior = _x_truth(given, x_s.value)
+        gap = float(log_px - fit.elbo)
+        why = explain_fit(gap, -contours["best"], count_modes(posterior))
         status.value = (f"<b>fit q</b>: {fit.n_iter} gradient steps, ELBO {fit.elbo:.4f}, remaining gap "
                         f"KL = {gap:.4f} nats at μ_q = {fit.mu:.4f}, log σ_q = {fit.log_sigma:.4f}. {why}")
         update()
