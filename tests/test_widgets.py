@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from lvmlib.widgets import LiveFigure, readout_html, reset_button, slider
@@ -51,7 +52,6 @@ def test_png_bytes_decodes_to_the_same_pixels():
     """The explorers' own PNG writer: Pillow (an independent decoder) reads back exactly the figure's pixels."""
     import io
 
-    import pytest
     from PIL import Image
 
     from lvmlib.widgets import png_bytes
@@ -93,3 +93,34 @@ def test_redrawn_axes_refresh_draws_the_same_picture_as_a_full_redraw():
         live.refresh(full=True)
         full = np.asarray(Image.open(io.BytesIO(live.widget.value)))
         assert np.array_equal(partial, full) and np.array_equal(blitted, full)
+
+
+@pytest.mark.parametrize("with_axes", [True, False])
+def test_redrawn_artists_change_with_an_axes_refresh_only(with_axes):
+    """An artist in redrawn_artists is drawn into the cached background: refresh(axes=True) shows its new state
+    exactly as a full redraw does, and a plain refresh keeps the cached one (it is not drawn on every blit)."""
+    import io
+
+    from PIL import Image
+
+    def picture(live):
+        return np.asarray(Image.open(io.BytesIO(live.widget.value)))
+
+    fig = Figure(figsize=(6, 2))
+    left, right = fig.subplots(1, 2, gridspec_kw={"wspace": 0.6})
+    (line,) = left.plot([0, 1], [0, 1])
+    image = right.imshow(np.zeros((4, 4)), vmin=0, vmax=1, extent=(0, 1, 0, 1))
+    (dots,) = right.plot([0.2], [0.2], "o")
+    live = LiveFigure(fig, dpi=50, animated=[dots], redrawn_axes=[left] if with_axes else [],
+                      redrawn_artists=[image, line])
+    first = picture(live)
+    image.set_data(np.eye(4))
+    line.set_data([0, 1], [1, 0])
+    live.refresh(axes=True)
+    partial = picture(live)
+    assert not np.array_equal(partial, first), "the redrawn artists' new state is not shown"
+    live.refresh(full=True)
+    assert np.array_equal(partial, picture(live))
+    image.set_data(np.ones((4, 4)))  # changed without refresh(axes=True): a plain refresh keeps the cached image
+    live.refresh()
+    assert np.array_equal(partial, picture(live))

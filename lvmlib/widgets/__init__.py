@@ -22,21 +22,24 @@ class LiveFigure:
     cached as a background, and a refresh pastes it and draws only the animated artists (a few ms instead of tens).
     Call ``refresh(full=True)`` after changing axis limits or any artist not listed as animated. Axes listed in
     ``redrawn_axes`` may change their limits and titles between refreshes: ``refresh(axes=True)`` draws just them
-    again, over a background cached without them, instead of the whole figure.
+    again, over a background cached without them, instead of the whole figure. Artists in ``redrawn_artists``
+    change only when that happens: they are drawn on top like animated ones, but into the cached background, so
+    that a plain refresh does not draw them again.
     """
 
-    def __init__(self, fig, dpi=80, animated=(), redrawn_axes=()):
+    def __init__(self, fig, dpi=80, animated=(), redrawn_axes=(), redrawn_artists=()):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.fig = fig
         fig.set_dpi(dpi)  # render at the figure's own dpi: savefig at another dpi would draw twice
         FigureCanvasAgg(fig)
         self.animated = list(animated)
-        for artist in self.animated:
-            artist.set_animated(True)
+        self.redrawn_artists = list(redrawn_artists)
+        for artist in self.animated + self.redrawn_artists:
+            artist.set_animated(True)  # left out of canvas.draw(): drawn explicitly, on top
         self._background = None
         self.redrawn_axes = list(redrawn_axes)
-        self._without_axes = None  # the figure drawn without ``redrawn_axes`` (and without animated artists)
+        self._without_axes = None  # the figure without ``redrawn_axes``, redrawn_artists and animated artists
         # max_width + height auto: on a narrow notebook the PNG scales down instead of being clipped
         import ipywidgets as widgets
 
@@ -46,7 +49,7 @@ class LiveFigure:
 
     def refresh(self, full=False, axes=False):
         """Render the figure and push the PNG to the browser: only its animated artists, or with ``axes`` also the
-        ``redrawn_axes``, or with ``full`` everything."""
+        ``redrawn_axes`` and ``redrawn_artists``, or with ``full`` everything."""
         import numpy as np
 
         start = time.perf_counter()
@@ -55,18 +58,26 @@ class LiveFigure:
             if self.redrawn_axes:
                 self._without_axes = self._draw_without(self.redrawn_axes)
             canvas.draw()
-            self._background = canvas.copy_from_bbox(self.fig.bbox) if self.animated else None
-        elif axes and self._without_axes is not None:
+            if not self.redrawn_axes:  # nothing to leave out: what refresh(axes=True) starts from
+                self._without_axes = canvas.copy_from_bbox(self.fig.bbox)
+            self._background = self._cache_background()
+        elif axes:
             canvas.restore_region(self._without_axes)
             for ax in self.redrawn_axes:
                 self.fig.draw_artist(ax)  # an Axes draws its children but the animated ones
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._background = self._cache_background()
         else:
             canvas.restore_region(self._background)
         for artist in self.animated:
             self.fig.draw_artist(artist)
         self.widget.value = png_bytes(np.asarray(canvas.buffer_rgba()))
         self.last_render_ms = 1e3 * (time.perf_counter() - start)
+
+    def _cache_background(self):
+        """Draw the redrawn_artists over the canvas; return it as the background plain refreshes restore."""
+        for artist in self.redrawn_artists:
+            self.fig.draw_artist(artist)
+        return self.fig.canvas.copy_from_bbox(self.fig.bbox) if self.animated else None
 
     def _draw_without(self, hidden):
         """The canvas drawn with the axes ``hidden`` left out, as a region to restore later."""
