@@ -271,7 +271,7 @@ def check_ch07_flows(page, latency_log):
 # ---- the floor: what a key press costs when the explorer does no work -------------------------------------------
 BASELINE = "baseline: a slider that only swaps a 10x10 PNG (no work)"
 BASELINE_CELLS = [
-    "import io\n\nimport ipywidgets as w\nimport numpy as np\n\nfrom lvmlib.widgets import png_bytes, readout_html",
+    "import ipywidgets as w\nimport numpy as np\n\nfrom lvmlib.widgets import png_bytes, readout_html",
     "pngs = [png_bytes(np.full((10, 10, 4), v, dtype=np.uint8)) for v in (0, 255)]\n"
     "s = w.FloatSlider(value=0.0, min=0.0, max=100.0, step=1.0, description='no-op')\n"
     "img, out = w.Image(value=pngs[0], format='png'), w.HTML(readout_html({'v': ('v', 0.0)}))\n"
