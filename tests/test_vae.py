@@ -361,3 +361,58 @@ def test_rate_plus_distortion_is_the_negative_elbo(digits):
     elbo = model.elbo(digits[1][:20], vae.make_generator(9, "cpu"), n_samples=50)
     assert rate.shape == (20,) and np.all(rate >= 0) and np.all(distortion >= 0)  # Bernoulli: -log p(x|z) >= 0
     assert np.allclose(rate + distortion, -elbo, rtol=1e-6)
+
+
+# ---- the optimizer's fused update ------------------------------------------------------------------------------
+def _trained_weights(digits, **kwargs):
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=4, d_hidden=32), torch.Generator().manual_seed(5))
+    vae.train(model, digits[0][:300], 2, vae.make_generator(6, "cpu"), progress=False, threads=1, **kwargs)
+    return torch.cat([p.detach().ravel() for p in model.parameters()])
+
+
+def _hand_loop_weights(digits):
+    """The loop a learner writes with torch.optim.Adam's defaults: the same draws in the same order as train."""
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=4, d_hidden=32), torch.Generator().manual_seed(5))
+    x, g = model.as_x(digits[0][:300]), vae.make_generator(6, "cpu")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    with vae._threads.limit(1):
+        for _ in range(2):
+            for xb in x[torch.randperm(len(x), generator=g)].split(100):
+                eps = torch.randn((len(xb), 4), generator=g)
+                vae.train_step(model.encoder, model.decoder, opt, xb, eps)
+    return torch.cat([p.detach().ravel() for p in model.parameters()])
+
+
+def test_train_uses_the_fused_update_by_default_and_fused_false_is_the_plain_loop_bit_for_bit(digits):
+    try:  # asked of torch itself, not of lvmlib (whose choice is under test)
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=1e-3, fused=True)
+    except RuntimeError:
+        pytest.skip("this torch has no fused Adam on the CPU (torch < 2.4)")
+    hand, loop = _hand_loop_weights(digits), _trained_weights(digits, fused=False)
+    default, fused = _trained_weights(digits), _trained_weights(digits, fused=True)
+    assert torch.equal(loop, hand)  # fused=False: torch.optim's default Adam, bit for bit
+    assert torch.equal(default, fused)  # the default is the fused kernel ...
+    assert not torch.equal(default, hand)  # ... which differs from the loop in the last bits (so it is used) ...
+    assert torch.allclose(default, hand, rtol=1e-4, atol=1e-6)  # ... and only there: the same algorithm
+
+
+def test_the_fused_update_falls_back_where_torch_lacks_it(monkeypatch):
+    class OldAdam(torch.optim.Adam):  # torch < 2.4 on the CPU: fused=True is refused with a RuntimeError
+        def __init__(self, params, lr, fused=None):
+            if fused:
+                raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of "
+                                   "supported devices: ['cuda'].")
+            super().__init__(params, lr=lr)
+
+    monkeypatch.setattr(torch.optim, "Adam", OldAdam)
+    params = [torch.zeros(3, requires_grad=True)]
+    assert isinstance(vae.make_optimizer("adam", iter(params), 1e-3), OldAdam)  # a generator is not used up
+    assert not vae.make_optimizer("adam", params, 1e-3).defaults.get("fused")
+    with pytest.raises(RuntimeError, match="fused=True"):
+        vae.make_optimizer("adam", params, 1e-3, fused=True)  # asked for explicitly: the error is the caller's
+
+
+def test_train_refuses_a_fused_setting_that_is_not_a_bool(digits):
+    model = vae.VAE(vae.VAEConfig(d_x=64, d_z=4, d_hidden=32), torch.Generator().manual_seed(5))
+    with pytest.raises(TypeError, match="fused must be None, True or False"):
+        vae.train(model, digits[0][:10], 1, vae.make_generator(0, "cpu"), progress=False, fused="yes")
