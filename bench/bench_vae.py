@@ -4,8 +4,8 @@ Throughput: chapter 06's MNIST model (784 -> 256 -> 2, Bernoulli decoder), the 5
 at 0.5 (N_TRAIN for training), batch size 100, Adam with lr 1e-3. Each at its default thread count:
 lvmlib.vae.train takes the cores the machine offers (lvmlib/_threads.py: torch's start-up count minus the cores
 other work keeps busy), the plain loop torch's default (all cores, spinning OpenMP threads). lvmlib's Adam update
-is torch's fused kernel where torch has it (vae.make_optimizer), the plain loop's torch.optim.Adam's default per-
-tensor update, as a learner writes it. For information the plain loop also runs on one thread. The loops alternate
+is torch's fused kernel where torch has it (vae.make_optimizer), the plain loop's torch.optim.Adam's default
+per-tensor update, as a learner writes it. For information the plain loop also runs on one thread. The loops alternate
 one epoch at a time for ROUNDS rounds; the ratio is the median over the rounds of lvmlib's epoch throughput over
 the plain loop's epoch in the same round (a pair shares the machine's state; epochs last ~0.15 s, so single epochs
 are noisy), and each side's best epoch is shown too. The plain loop is the textbook one (as in PyTorch's VAE
