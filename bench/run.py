@@ -260,16 +260,21 @@ def why_missed(missed, results):
                          "axis limits for that panel.")
     vae = results.get("vae", {})
     if any(m.startswith("IS estimate") for m in missed) and "is_seconds" in vae:
-        notes.append(f"- IS estimate: {vae['is_ratio']:.2f}x its floor (median of the rounds' ratios). Besides the "
+        notes.append(f"- IS estimate: {vae['is_ratio']:.3f}x its floor (median of the rounds' ratios). Besides the "
                      "two matrix products, every decoder row needs one sigmoid per hidden unit and, per pixel, an "
                      "absolute value, a sigmoid and a product (the rearrangement in vae._bernoulli_mlp_log_lik; "
                      "before it, a tanh and a softplus per element cost 1.95x on a quiet machine). Each is a "
-                     "separate pass of torch's eager CPU kernels over the block's logits; timed at 2 threads per "
-                     "2,000-row block (the default is 1,000): the product ~5 ms, sigmoid ~0.4 ms, |l| and its "
-                     "sum ~0.3 ms, the grouped "
-                     "products and logs ~0.2 ms, the first layer ~0.35 ms. What would close the rest: one fused "
-                     "kernel for the per-pixel work (torch.compile, which needs a C++ compiler and tens of seconds "
-                     "of compilation on a learner's machine), or a GPU.")
+                     "separate pass of torch's eager CPU kernels; profiled per 1,000-row block at 2 threads (torch "
+                     "profiler, 300 blocks, 2026-12-02): the two products with their bias copies ~2.2 ms, the rest "
+                     "~0.59 ms: the logits' sigmoid 0.18, the three sums 0.08, the grouped products 0.07, the "
+                     "hidden units' sigmoid 0.07, the linear part's product 0.05, |l| 0.04, the logs 0.02. At 1 "
+                     "thread the same path is 1.18-1.19x its 1-thread floor (40 paired rounds), at 2 threads "
+                     "1.26-1.28x: the short passes gain less from the second thread than the products do. Tried, "
+                     "no gain: the blocks split over 2 Python threads of 1 torch thread each (1.19 against 1.15 in "
+                     "the same run), bmm or einsum for the linear part (3.7-4.3x slower than its product and sum), "
+                     "2,000-row blocks (within noise). What would close the rest: one fused kernel for the "
+                     "per-pixel work (torch.compile, which needs a C++ compiler and tens of seconds of compilation "
+                     "on a learner's machine), or a GPU.")
     if any(m.startswith("VAE throughput") for m in missed) and "ratio" in vae:
         notes.append(f"- VAE throughput: lvmlib picked {sorted(set(vae['lvmlib_threads']))} thread(s), the plain "
                      f"loop used {vae['torch_default_threads']}. The arithmetic is the same but for the encoder's "
