@@ -64,6 +64,32 @@ def test_png_bytes_decodes_to_the_same_pixels():
         png_bytes(rgba[..., :3])
 
 
+def test_png_bytes_deflates_with_zlib_ng_and_falls_back_to_zlib(monkeypatch):
+    """zlib-ng (a dependency) does the deflate; without it, the standard library's zlib gives the same pixels."""
+    import io
+    import sys
+    import zlib
+
+    from PIL import Image
+    from zlib_ng import zlib_ng
+
+    from lvmlib import widgets
+
+    rgba = np.random.default_rng(1).integers(0, 256, (9, 6, 4), dtype=np.uint8)
+    rgba[:4] = 255  # a flat band as in a plot, plus noise
+    widgets._deflate.cache_clear()
+    calls = []
+    monkeypatch.setattr(zlib_ng, "compress", lambda data, level: calls.append(level) or zlib.compress(data, level))
+    fast = widgets.png_bytes(rgba)
+    assert calls == [1], "png_bytes must deflate with zlib-ng (level 1) when it is installed"
+    widgets._deflate.cache_clear()
+    monkeypatch.setitem(sys.modules, "zlib_ng", None)  # as if not installed: the import fails
+    plain = widgets.png_bytes(rgba)
+    widgets._deflate.cache_clear()
+    for png in (fast, plain):
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), rgba)
+
+
 def test_redrawn_axes_refresh_draws_the_same_picture_as_a_full_redraw():
     """refresh(axes=True) redraws one panel (new limits, new title) over a background cached without it: the
     picture must equal a full redraw, pixel for pixel, including the other panel and the animated artists."""
