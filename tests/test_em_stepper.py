@@ -125,3 +125,29 @@ def test_default_fit_uses_the_exact_m_step():
     resp = np.exp(e_step(X, w, m, cholesky(c))[0])
     assert all(np.allclose(a, b) for a, b in zip(m_step(X, resp, reg_covar=0.0), fit.result.params_history[1],
                                                  strict=True))
+
+
+def test_each_stored_frame_is_rendered_from_its_own_half_step(monkeypatch):
+    """The frames are rendered up front: each PNG must be drawn after its step's artists were set (not the previous
+    step's), and a move must show the frame of the slider's step. The middle panel's title names the step's numbers."""
+    from lvmlib.widgets import LiveFigure
+
+    titles, original = [], LiveFigure.render
+
+    def render(self, *args, **kwargs):
+        png = original(self, *args, **kwargs)
+        titles.append((self.fig.axes[1].get_title(), png))
+        return png
+
+    monkeypatch.setattr(LiveFigure, "render", render)
+    box = es.em_stepper()
+    fit = es.default_fit()
+    frames = titles[-(fit.n_steps + 1):]  # the constructor's first full draw comes before them
+    for step, (title, _) in enumerate(frames):
+        st = es.em_stepper_update(step, fit)
+        assert title == f"log p(x) {st.log_lik:.4f}, ELBO {st.elbo:.4f}", step
+    (step_s,) = [s for s in _find(box, widgets.IntSlider) if s.description == "iteration"]
+    image = _find(box, widgets.Image)[0]
+    for step in (5, 2, 0):
+        step_s.value = step
+        assert image.value == frames[step][1]

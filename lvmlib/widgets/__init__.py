@@ -17,7 +17,8 @@ class LiveFigure:
     """A matplotlib Figure shown as an ``ipywidgets.Image`` and re-rendered on :meth:`refresh`.
 
     Create the figure with ``matplotlib.figure.Figure`` (not pyplot), so it is never displayed twice. Update
-    its artists (``set_data``, ``set_ydata`` ...) and call :meth:`refresh`. ``last_render_ms`` records the cost.
+    its artists (``set_data``, ``set_ydata`` ...) and call :meth:`refresh` (or :meth:`render` for the PNG alone, to
+    show later). ``last_render_ms`` records the cost.
 
     With ``animated`` artists, refreshes blit: everything else (axes, ticks, labels, contour maps) is drawn once and
     cached as a background, and a refresh pastes it and draws only the animated artists (a few ms instead of tens).
@@ -51,6 +52,10 @@ class LiveFigure:
     def refresh(self, full=False, axes=False):
         """Render the figure and push the PNG to the browser: only its animated artists, or with ``axes`` also the
         ``redrawn_axes`` and ``redrawn_artists``, or with ``full`` everything."""
+        self.widget.value = self.render(full=full, axes=axes)
+
+    def render(self, full=False, axes=False):
+        """The PNG (bytes) that :meth:`refresh` would show, without sending it: for frames rendered ahead."""
         import numpy as np
 
         start = time.perf_counter()
@@ -71,8 +76,9 @@ class LiveFigure:
             canvas.restore_region(self._background)
         for artist in self.animated:
             self.fig.draw_artist(artist)
-        self.widget.value = png_bytes(np.asarray(canvas.buffer_rgba()))
+        png = png_bytes(np.asarray(canvas.buffer_rgba()))
         self.last_render_ms = 1e3 * (time.perf_counter() - start)
+        return png
 
     def _cache_background(self):
         """Draw the redrawn_artists over the canvas; return it as the background plain refreshes restore."""
