@@ -150,8 +150,8 @@ def proposal_update(mu_q, log_sigma_q, k, seed=0, x=2.0, n_repeats=200, b=0.3, s
 def _hist_top(counts):
     """The histogram panel's y-limit: the smallest of n_repeats / 2^j (j = 0..4) above the tallest bar, times 1.1.
 
-    Steps instead of the exact maximum, so that most updates keep the axis and can blit (a limit change needs a
-    full redraw)."""
+    Steps instead of the exact maximum, so that most updates keep the axis and can blit (a limit change redraws
+    the panel)."""
     n = max(int(counts.sum()), 1)
     levels = n / 2.0 ** np.arange(4, -1, -1)
     return 1.1 * levels[np.searchsorted(levels, counts.max())]
@@ -189,7 +189,7 @@ def _build_figure(state, posterior):
 
 
 def _redraw(artists, state):
-    """Move the artists to ``state``; returns True when the histogram's y-limit changed (a full redraw is needed)."""
+    """Move the artists to ``state``; returns True when the histogram's y-limit changed (its panel is redrawn)."""
     artists["q_line"].set_ydata(np.minimum(state.q_density, 10 * artists["top"]))
     heights = state.w_norm * artists["top"]
     artists["stems"].set_segments(np.stack([np.stack([state.z, 0 * state.z], 1), np.stack([state.z, heights], 1)], 1))
@@ -212,7 +212,8 @@ def _front_end(x=2.0, n_repeats=200, seed=0, dpi=72):
     from lvmlib.widgets import LiveFigure, explorer_layout, reset_button, slider
 
     # the update takes ~1-5 ms and a blitted refresh (only the moving artists) a few ms more, so the figure
-    # follows the sliders while they are dragged; a full redraw happens only when the histogram's y-limit steps
+    # follows the sliders while they are dragged; when the histogram's y-limit steps, only that panel is drawn
+    # again (redrawn_axes: ~15 ms, where a full redraw took ~70)
     mu = slider("μ_q", *MU_RANGE, DEFAULTS["mu_q"], 0.05)
     log_sigma = slider("log σ_q", *LOG_SIGMA_RANGE, DEFAULTS["log_sigma_q"], 0.05)
     k = slider("k", *K_RANGE, DEFAULTS["k"], 1, integer=True)
@@ -225,14 +226,14 @@ def _front_end(x=2.0, n_repeats=200, seed=0, dpi=72):
     state = compute()
     fig, artists = _build_figure(state, _truth(float(x), 0.3, 0.5)[2])
     _redraw(artists, state)
-    live = LiveFigure(fig, dpi=dpi, animated=artists["animated"])
+    live = LiveFigure(fig, dpi=dpi, animated=artists["animated"], redrawn_axes=[artists["ax_h"]])
     readout = widgets.HTML(state.readout_html(title=title))
 
     def on_change(_):
         new = compute()
-        full = _redraw(artists, new)
+        new_limit = _redraw(artists, new)
         readout.value = new.readout_html(title=title)
-        live.refresh(full=full)
+        live.refresh(axes=new_limit)
 
     for control in controls:
         control.observe(on_change, names="value")
