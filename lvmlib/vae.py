@@ -455,8 +455,6 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
     if not isinstance(generator, torch.Generator) or generator.device.type != model.device.type:
         raise ValueError(f"generator must be a torch.Generator on the model's device ({model.device}); "
                          "make one with vae.make_generator(seed, model.device).")
-    if fused not in (None, True, False):
-        raise TypeError(f"fused must be None, True or False, got {fused!r}.")
     opt = make_optimizer(optimizer, model.parameters(), lr, fused)
     history = {"train": [], "valid": [], "images_per_s": []}
     bar = tqdm(range(n_epochs), desc=desc, disable=not progress, leave=False)
@@ -487,7 +485,11 @@ def make_optimizer(name, params, lr, fused=None):
     where available and otherwise the per-tensor loop (torch < 2.4 on CPU refuses fused=True with a RuntimeError);
     False is torch.optim's default.
     """
-    cls = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[name]
+    if name not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}.")
+    if fused is not None and not isinstance(fused, (bool, np.bool_)):
+        raise TypeError(f"fused must be None, True or False, got {fused!r}.")
+    cls = torch.optim.Adam if name == "adam" else torch.optim.SGD
     params = list(params)
     if fused is False:
         return cls(params, lr=lr)

@@ -414,5 +414,8 @@ def test_the_fused_update_falls_back_where_torch_lacks_it(monkeypatch):
 
 def test_train_refuses_a_fused_setting_that_is_not_a_bool(digits):
     model = vae.VAE(vae.VAEConfig(d_x=64, d_z=4, d_hidden=32), torch.Generator().manual_seed(5))
-    with pytest.raises(TypeError, match="fused must be None, True or False"):
-        vae.train(model, digits[0][:10], 1, vae.make_generator(0, "cpu"), progress=False, fused="yes")
+    for bad in ("yes", 1, 0.0):
+        with pytest.raises(TypeError, match="fused must be None, True or False"):
+            vae.train(model, digits[0][:10], 1, vae.make_generator(0, "cpu"), progress=False, fused=bad)
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sgd', got 'rmsprop'"):
+        vae.make_optimizer("rmsprop", model.parameters(), 1e-3)
