@@ -450,8 +450,6 @@ def train(model, x, n_epochs, generator, batch_size=100, lr=1e-3, optimizer="ada
     xv = model.as_x(x_valid) if x_valid is not None else None
     if n_epochs < 1 or batch_size < 1:
         raise ValueError(f"n_epochs and batch_size must be >= 1, got {n_epochs} and {batch_size}.")
-    if optimizer not in ("adam", "sgd"):
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}.")
     if not isinstance(generator, torch.Generator) or generator.device.type != model.device.type:
         raise ValueError(f"generator must be a torch.Generator on the model's device ({model.device}); "
                          "make one with vae.make_generator(seed, model.device).")

@@ -255,8 +255,8 @@ def em_stepper(fit=None, dpi=96, interval_ms=400):
         ax_g.set_title(f"gap {st.gap:.4f} nats", fontsize=9)
         return st, live.render()
 
-    # The fit is fixed, so every half-step's picture is rendered once, here (~10 ms each, ~0.4 s for the default
-    # fit's 39): a step or a Play frame then only sends a stored PNG (half of a step's time was its three titles).
+    # The fit is fixed, so every half-step's picture is rendered once, here (~0.7 s for the default fit's 39, each
+    # step's state included): a step or a Play frame then only sends a stored PNG (half of a frame was its titles).
     frames = [render(step) for step in steps]
 
     def update(_=None):
